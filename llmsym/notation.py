@@ -1,0 +1,201 @@
+"""Notation: named operations (softmax, logsumexp, KL, ...) as unevaluated SymPy functions.
+
+A derivation may write ``softmax(z[j] + c, j, n, i)`` instead of the explicit
+quotient, so the sheet shows ``softmax(z + c1)_i`` while the checker can still
+unfold it: ``.doit()`` replaces every notation by its definition, and the
+checker's ``unfold`` tactic does exactly that. Each class carries its LaTeX.
+
+>>> import sympy as sp
+>>> j, n, i = sp.symbols("j n i", integer=True, positive=True)
+>>> z = sp.IndexedBase("z", real=True)
+>>> softmax(z[j], j, n, i).doit()
+exp(z[i])/Sum(exp(z[j]), (j, 1, n))
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+
+class Notation(sp.Function):
+    """Base class: an unevaluated operation that ``doit`` unfolds into its definition."""
+
+    def doit(self, **hints):
+        """Unfold this notation (and any inside it); sums are left as they are."""
+        return unfold(self.definition(*[unfold(a) for a in self.args]))
+
+    @classmethod
+    def definition(cls, *args):  # pragma: no cover - each subclass defines it
+        raise NotImplementedError
+
+
+def unfold(expr):
+    """Replace every notation in ``expr`` by its definition (matrices entry-wise)."""
+    if isinstance(expr, sp.MatrixBase):
+        return expr.applyfunc(unfold)
+    expr = sp.sympify(expr)
+    if not expr.has(Notation):
+        return expr
+    return expr.replace(lambda x: isinstance(x, Notation), lambda x: x.doit())
+
+
+def vector_latex(printer, body, index) -> str:
+    """Print an expression in ``index`` as a vector: ``z[j] + c`` -> ``\\mathbf{z} + c\\mathbf{1}``.
+
+    Indexed atoms ``x[index]`` become bold ``x``; terms free of the index are
+    broadcast constants and get a ``\\mathbf{1}``.
+    """
+    bold = {}
+    for atom in body.atoms(sp.Indexed):
+        if atom.indices == (index,):
+            bold[atom] = sp.Symbol(r"\mathbf{%s}" % printer._print(atom.base.label))
+    body = sp.expand(body) if isinstance(body, sp.Add) else body
+    terms = sp.Add.make_args(body)
+    pieces = []
+    for term in terms:
+        if term.has(index):
+            pieces.append(term.xreplace(bold))
+        else:
+            pieces.append(term * sp.Symbol(r"\mathbf{1}"))
+    return printer._print(sp.Add(*pieces, evaluate=False) if len(pieces) > 1 else pieces[0])
+
+
+class softmax(Notation):  # noqa: N801 - the name readers know
+    """``softmax(body, j, n, i)``: component ``i`` of the softmax of ``(body_j)_{j=1..n}``."""
+
+    nargs = 4
+
+    @classmethod
+    def definition(cls, body, j, n, i):
+        return sp.exp(body.subs(j, i)) / sp.Sum(sp.exp(body), (j, 1, n))
+
+    def _latex(self, printer):
+        body, j, _n, i = self.args
+        return r"\operatorname{softmax}\left(%s\right)_{%s}" % (
+            vector_latex(printer, body, j),
+            printer._print(i),
+        )
+
+
+class logsumexp(Notation):  # noqa: N801
+    """``logsumexp(body, j, n)`` = log of the sum over j = 1..n of exp(body)."""
+
+    nargs = 3
+
+    @classmethod
+    def definition(cls, body, j, n):
+        return sp.log(sp.Sum(sp.exp(body), (j, 1, n)))
+
+    def _latex(self, printer):
+        body, j, _n = self.args
+        return r"\operatorname{LSE}\left(%s\right)" % vector_latex(printer, body, j)
+
+
+class KL(Notation):  # noqa: N801
+    """``KL(p_i, q_i, i, n)`` = sum_i p_i log(p_i / q_i), the Kullback–Leibler divergence."""
+
+    nargs = 4
+
+    @classmethod
+    def definition(cls, p, q, i, n):
+        return sp.Sum(p * sp.log(p / q), (i, 1, n))
+
+    def _latex(self, printer):
+        p, q, i, _n = self.args
+        return r"\operatorname{KL}\left(%s \,\middle\|\, %s\right)" % (
+            vector_latex(printer, p, i),
+            vector_latex(printer, q, i),
+        )
+
+
+class cross_entropy(Notation):  # noqa: N801
+    """``cross_entropy(p_i, q_i, i, n)`` = -sum_i p_i log q_i."""
+
+    nargs = 4
+
+    @classmethod
+    def definition(cls, p, q, i, n):
+        return -sp.Sum(p * sp.log(q), (i, 1, n))
+
+    def _latex(self, printer):
+        p, q, i, _n = self.args
+        return r"H\left(%s, %s\right)" % (vector_latex(printer, p, i), vector_latex(printer, q, i))
+
+
+class entropy(Notation):  # noqa: N801
+    """``entropy(p_i, i, n)`` = -sum_i p_i log p_i (nats)."""
+
+    nargs = 3
+
+    @classmethod
+    def definition(cls, p, i, n):
+        return -sp.Sum(p * sp.log(p), (i, 1, n))
+
+    def _latex(self, printer):
+        p, i, _n = self.args
+        return r"H\left(%s\right)" % vector_latex(printer, p, i)
+
+
+class sigmoid(Notation):  # noqa: N801
+    """The logistic function sigma(x) = 1 / (1 + e^{-x})."""
+
+    nargs = 1
+
+    @classmethod
+    def definition(cls, x):
+        return 1 / (1 + sp.exp(-x))
+
+    def _eval_is_positive(self):
+        return self.args[0].is_extended_real
+
+    def _latex(self, printer):
+        return r"\sigma\left(%s\right)" % printer._print(self.args[0])
+
+
+class Expect(Notation):  # noqa: N801
+    """A displayed expectation E[x]; stated facts about it enter as assumption steps.
+
+    It has no definition to unfold: E[.] of an abstract random variable is a
+    name here, and its algebra is carried by explicit moment symbols.
+    """
+
+    nargs = 1
+
+    @classmethod
+    def definition(cls, x):
+        return cls(x, evaluate=False)
+
+    def doit(self, **hints):
+        return self
+
+    def _latex(self, printer):
+        return r"\mathbb{E}\left[%s\right]" % printer._print(self.args[0])
+
+
+class Variance(Expect):  # noqa: N801
+    """A displayed variance Var[x]; see :class:`Expect`."""
+
+    def _latex(self, printer):
+        return r"\operatorname{Var}\left[%s\right]" % printer._print(self.args[0])
+
+
+class gibbs_gap(Notation):  # noqa: N801
+    """g(x) = x - 1 - log x, non-negative for x > 0 (proved in the ``kl-gibbs`` derivation).
+
+    Used as an inequality certificate: a sum of ``w * gibbs_gap(x)`` with
+    ``w >= 0`` and ``x > 0`` is non-negative.
+    """
+
+    nargs = 1
+
+    @classmethod
+    def definition(cls, x):
+        return x - 1 - sp.log(x)
+
+    def _eval_is_nonnegative(self):
+        if self.args[0].is_positive:
+            return True
+        return None
+
+    def _latex(self, printer):
+        return r"g\left(%s\right)" % printer._print(self.args[0])
