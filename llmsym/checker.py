@@ -65,6 +65,16 @@ def _short(expr: Any) -> str:
     return text if len(text) <= RESIDUAL_CHARS else text[: RESIDUAL_CHARS - 3] + "..."
 
 
+def _residual(a: Any, b: Any) -> str:
+    """The difference in its simplest cheap form, for a failure message."""
+    d = tactics.difference(a, b)
+    try:
+        d = tactics.apply("sum" if d.has(sp.Sum) else "expand", d)
+    except Exception:  # a residual is a courtesy; the raw difference will do
+        pass
+    return _short(d)
+
+
 def _show_point(point: dict) -> str:
     def fmt(v):
         v = complex(v)
@@ -86,7 +96,7 @@ def screen(a: Any, b: Any, rel: str, rng: random.Random, points: int) -> None:
             if not ok:
                 raise StepFailure(
                     f"false at a random point: left = {_fmt(va)}, right = {_fmt(vb)}",
-                    residual=_short(tactics.difference(a, b)),
+                    residual=_residual(a, b),
                     point=_show_point(point),
                 )
         else:
@@ -95,7 +105,7 @@ def screen(a: Any, b: Any, rel: str, rng: random.Random, points: int) -> None:
                 if abs(x.imag) > 1e-12 or abs(y.imag) > 1e-12 or gap < -1e-10 * max(1, abs(x)):
                     raise StepFailure(
                         f"'{rel}' false at a random point: left = {_fmt(va)}, right = {_fmt(vb)}",
-                        residual=_short(tactics.difference(a, b)),
+                        residual=_residual(a, b),
                         point=_show_point(point),
                     )
 
@@ -120,7 +130,7 @@ def prove_equal(a: Any, b: Any, hint: str, note) -> str:
                 return tactic
         except (sp.PolynomialError, NotImplementedError, TypeError, ValueError, RecursionError):
             continue
-    raise StepFailure("no tactic proved the step", residual=_short(tactics.apply("expand", d)))
+    raise StepFailure("no tactic proved the step", residual=_residual(a, b))
 
 
 def prove_inequality(a: Any, b: Any, step: Step, note) -> str:

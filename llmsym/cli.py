@@ -40,7 +40,9 @@ class _Group(click.Group):
 
 
 def _build_dir(path: str | None) -> Path:
-    return Path(path or os.environ.get("LLMSYM_BUILD_DIR", "build"))
+    from .loader import DEFAULT_BUILD_DIR
+
+    return Path(path or os.environ.get("LLMSYM_BUILD_DIR") or DEFAULT_BUILD_DIR)
 
 
 derivations_option = click.option(
@@ -49,7 +51,7 @@ derivations_option = click.option(
 no_cache_option = click.option("--no-cache", is_flag=True, help="Check everything afresh.")
 build_dir_option = click.option(
     "--build-dir", type=click.Path(file_okay=False), default=None,
-    help="Output folder [default: build, or $LLMSYM_BUILD_DIR].")
+    help="Output folder [default: the project's build/, or $LLMSYM_BUILD_DIR].")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 

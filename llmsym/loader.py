@@ -18,7 +18,9 @@ from pathlib import Path
 from .model import Derivation
 from .report import LoadFailure
 
-BUILTIN_DIR = Path(__file__).resolve().parent.parent / "derivations"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+BUILTIN_DIR = PROJECT_DIR / "derivations"
+DEFAULT_BUILD_DIR = PROJECT_DIR / "build"
 
 
 @dataclass(frozen=True)

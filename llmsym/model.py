@@ -225,7 +225,9 @@ class Result:
     ``params`` are the SymPy symbols the expression is a function of, in the
     order of the keyword arguments of the exported function; ``units`` says
     what the value measures (FLOPs, bytes, nats, ...); ``claim`` names the claim
-    that proves it, whose status the result carries.
+    that proves it, whose status the result carries. ``integer`` marks a
+    count (FLOPs, bytes, parameters): exported code then computes it in exact
+    integer arithmetic, so large counts stay exact.
     """
 
     name: str
@@ -234,6 +236,7 @@ class Result:
     doc: str
     units: str = ""
     claim: str | None = None
+    integer: bool = False
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():

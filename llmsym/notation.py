@@ -43,21 +43,23 @@ def vector_latex(printer, body, index) -> str:
     """Print an expression in ``index`` as a vector: ``z[j] + c`` -> ``\\mathbf{z} + c\\mathbf{1}``.
 
     Indexed atoms ``x[index]`` become bold ``x``; terms free of the index are
-    broadcast constants and get a ``\\mathbf{1}``.
+    broadcast constants and get a ``\\mathbf{1}``. Vector terms come first.
     """
     bold = {}
     for atom in body.atoms(sp.Indexed):
         if atom.indices == (index,):
             bold[atom] = sp.Symbol(r"\mathbf{%s}" % printer._print(atom.base.label))
-    body = sp.expand(body) if isinstance(body, sp.Add) else body
-    terms = sp.Add.make_args(body)
-    pieces = []
-    for term in terms:
-        if term.has(index):
-            pieces.append(term.xreplace(bold))
+    terms = sp.Add.make_args(sp.expand(body) if isinstance(body, sp.Add) else body)
+    vector = [t for t in terms if t.has(index)]
+    constant = [t for t in terms if not t.has(index)]
+    text = printer._print(sp.Add(*vector).xreplace(bold)) if vector else ""
+    for term in constant:
+        piece = printer._print(term)
+        if piece.startswith("-"):
+            text += r" - %s\mathbf{1}" % piece[1:].strip()
         else:
-            pieces.append(term * sp.Symbol(r"\mathbf{1}"))
-    return printer._print(sp.Add(*pieces, evaluate=False) if len(pieces) > 1 else pieces[0])
+            text += (r" + %s\mathbf{1}" if text else r"%s\mathbf{1}") % piece
+    return text
 
 
 class softmax(Notation):  # noqa: N801 - the name readers know

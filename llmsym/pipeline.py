@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import cache as cache_mod
 from .errors import UnknownName
-from .loader import Loaded, derivation_dirs, discover, load_all
+from .loader import DEFAULT_BUILD_DIR, Loaded, derivation_dirs, discover, load_all
 from .report import DerivationReport, LoadFailure, Report
 
 
@@ -26,7 +26,7 @@ class Options:
     seed: int = 0
     timeout: float = 10.0
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
-    build_dir: Path = Path("build")
+    build_dir: Path = DEFAULT_BUILD_DIR
 
 
 def _check_one(loaded: Loaded, seed: int, timeout: float):

@@ -67,11 +67,12 @@ def chain(d: DerivationReport) -> str:
     index = len(v.get("definitions", [])) + 1
     for c in v.get("claims", []):
         status = d.claim_status.get(c["name"])
-        lines += ["", f"  {c['title']}  [{status.label if status else '?'}]", f"      {c['start']}"]
+        lines += ["", f"  {c['title']}  [{status.label if status else '?'}]", f"      {c.get('start_text', c['start'])}"]
         for step in c["steps"]:
             rep = by_index.get(index)
             mark = f"{rep.status.label}, {rep.tactic}" if rep else "?"
-            lines.append(f"    {step['rel']:>3} {step['latex']}")
+            rel = {"=": "=", r"\le": "<=", r"\ge": ">="}.get(step["rel"], step["rel"])
+            lines.append(f"    {rel:>3} {step.get('text', step['latex'])}")
             lines.append(f"          because {step['reason']}  [{mark}]")
             index += 1
     if d.numeric:

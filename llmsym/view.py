@@ -11,15 +11,23 @@ from typing import Any
 import sympy as sp
 
 from .latex import REL_LATEX, plain, prose, relation_latex, to_latex
-from .model import Claim, Derivation
+from .codegen import python_expression
+from .model import Claim, Derivation, Result
 
 
-def _atoms(expr: Any) -> set:
+def _atoms(exprs: list) -> set:
+    """Symbols and vector bases of some expressions, notation unfolded (bound indices drop out)."""
+    from .notation import unfold
+
     atoms = set()
-    for e in (expr if isinstance(expr, (list, tuple)) else [expr]):
-        if hasattr(e, "free_symbols"):
-            atoms |= {a for a in e.free_symbols}
-            atoms |= {ix.base for ix in e.atoms(sp.Indexed)}
+    for e in exprs:
+        if isinstance(e, str) or not hasattr(e, "free_symbols"):
+            continue
+        e = unfold(e)
+        indexed = e.atoms(sp.Indexed)
+        labels = {ix.base.label for ix in indexed}
+        atoms |= {a for a in e.free_symbols if isinstance(a, sp.Symbol) and a not in labels}
+        atoms |= {ix.base for ix in indexed}
     return atoms
 
 
@@ -27,7 +35,7 @@ def _domain(atom: Any) -> str | None:
     """``x > 0``, ``n \\in \\mathbb{Z}_{>0}``, ... from a symbol's assumptions."""
     name = to_latex(atom.label if isinstance(atom, sp.IndexedBase) else atom)
     if isinstance(atom, sp.IndexedBase):
-        name = name + r"_{\cdot}"
+        name = name + r"_{\bullet}"
     if atom.is_integer:
         if atom.is_positive:
             return rf"{name} \in \mathbb{{Z}}_{{>0}}"
@@ -51,14 +59,24 @@ def symbol_assumptions(derivation: Derivation) -> list[str]:
     """The domains of every symbol used, as LaTeX, sorted."""
     exprs = [c.start for c in derivation.claims] + [s.expr for c in derivation.claims for s in c.steps]
     exprs += [d.rhs for d in derivation.definitions] + [d.lhs for d in derivation.definitions]
+    return domains(exprs)
+
+
+def domains(exprs: list) -> list[str]:
+    """The domains of the symbols in some expressions, as LaTeX, sorted."""
     seen = {}
-    for atom in _atoms([e for e in exprs if not isinstance(e, str)]):
+    for atom in _atoms(exprs):
         if isinstance(atom, sp.Dummy):
             continue
         dom = _domain(atom)
         if dom:
             seen[dom] = True
     return sorted(seen)
+
+
+def _text(expr: Any) -> str:
+    """One-line text of an expression, for the terminal."""
+    return sp.sstr(expr) if not isinstance(expr, str) else expr
 
 
 def claim_view(claim: Claim) -> dict[str, Any]:
@@ -72,10 +90,13 @@ def claim_view(claim: Claim) -> dict[str, Any]:
         "relation": claim.relation,
         "statement": relation_latex(claim.start, claim.relation, claim.end),
         "start": to_latex(claim.start),
+        "domains": domains([claim.start, claim.end]),
+        "start_text": _text(claim.start),
         "steps": [
             {
                 "rel": REL_LATEX[s.rel],
                 "latex": to_latex(s.expr),
+                "text": _text(s.expr),
                 "reason": plain(s.reason),
                 "reason_tex": prose(s.reason),
                 "tactic": s.tactic,
@@ -83,6 +104,24 @@ def claim_view(claim: Claim) -> dict[str, Any]:
             }
             for s in claim.steps
         ],
+    }
+
+
+def result_view(result: Result) -> dict[str, Any]:
+    """A result as data: its LaTeX, ``srepr`` (to rebuild the SymPy object) and plain Python."""
+    return {
+        "name": result.name,
+        "latex": to_latex(result.expr),
+        "srepr": sp.srepr(result.expr),
+        "python": python_expression(result.expr, integer=result.integer),
+        "text": sp.sstr(result.expr),
+        "params": [str(p) for p in result.params],
+        "params_tex": [to_latex(p) for p in result.params],
+        "doc": plain(result.doc),
+        "doc_tex": prose(result.doc),
+        "units": result.units,
+        "claim": result.claim,
+        "integer": result.integer,
     }
 
 
@@ -109,12 +148,7 @@ def build_view(derivation: Derivation) -> dict[str, Any]:
             for d in derivation.definitions
         ],
         "claims": [claim_view(c) for c in derivation.claims],
-        "results": [
-            {"name": r.name, "latex": to_latex(r.expr), "params": [str(p) for p in r.params],
-             "params_tex": [to_latex(p) for p in r.params],
-             "doc": plain(r.doc), "doc_tex": prose(r.doc), "units": r.units, "claim": r.claim}
-            for r in derivation.results
-        ],
+        "results": [result_view(r) for r in derivation.results],
         "checks": [{"name": c.name, "description": plain(c.description),
                     "description_tex": prose(c.description)} for c in derivation.checks],
         "notation": [

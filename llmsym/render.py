@@ -1,0 +1,42 @@
+"""Jinja rendering of the LaTeX sources: layout lives in templates/, data comes from sheet.py.
+
+The environment uses delimiters that cannot clash with LaTeX braces
+(``<< var >>``, ``<% block %>``, ``<# comment #>``) and ``StrictUndefined``,
+so a misspelt field is an error, not a silent blank.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def environment(folder: Path = TEMPLATE_DIR):
+    """A Jinja environment for LaTeX templates."""
+    import jinja2
+
+    from pylatex.utils import escape_latex
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        block_start_string="<%",
+        block_end_string="%>",
+        variable_start_string="<<",
+        variable_end_string=">>",
+        comment_start_string="<#",
+        comment_end_string="#>",
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["tex"] = lambda text: escape_latex(str(text))  # raw text such as an error
+    return env
+
+
+def render(template: str, context: dict[str, Any], folder: Path = TEMPLATE_DIR) -> str:
+    """Render one template with a context of plain data."""
+    return environment(folder).get_template(template).render(**context)
