@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from .errors import CHECK_FAILED, INTERRUPTED, OK, UserError
+from .errors import CHECK_FAILED, INTERRUPTED, OK, EnvironmentProblem, UserError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -175,6 +175,40 @@ def build(tex_only: bool, paper: str, extra_dirs, no_cache, build_dir) -> None:
     for line in outcome.messages:
         click.echo(line)
     sys.exit(OK if outcome.ok else CHECK_FAILED)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["python", "json"]), default="python",
+              show_default=True, help="A standalone Python module, or JSON.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+              show_default=True, help="File to write ('-' for standard output).")
+@derivations_option
+@build_dir_option
+def export(fmt: str, output: str, extra_dirs, build_dir) -> None:
+    """Export every verified result as plain code or JSON.
+
+    \b
+    llmsym export -o llm_formulas.py      # imports only math; no SymPy needed
+    llmsym export --format json -o results.json
+    """
+    from . import __version__
+    from .export import json_document, python_module
+    from .pipeline import verify as run
+    from .results import from_report
+    from .texbuild import write_atomic
+
+    report = run(_options(extra_dirs=extra_dirs, build_dir=build_dir))
+    found = from_report(report)
+    text = python_module(found, __version__) if fmt == "python" else json_document(found)
+    if output == "-":
+        click.echo(text, nl=False)
+    else:
+        try:
+            write_atomic(Path(output), text.encode())
+        except OSError as exc:
+            raise EnvironmentProblem(f"cannot write {output}: {exc.strerror}") from None
+        click.echo(f"wrote {len(found)} results to {output}", err=True)
+    sys.exit(OK if report.ok else CHECK_FAILED)
 
 
 def run_file(path: str) -> None:

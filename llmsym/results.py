@@ -43,6 +43,7 @@ class Result:
     srepr: str
     python: str
     integer: bool = False
+    text: str = ""
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -50,7 +51,6 @@ class Result:
         """The SymPy expression (rebuilt from its ``srepr``)."""
         if "expr" not in self._cache:
             import sympy as sp
-            from sympy import *  # noqa: F403  - srepr names SymPy's classes
 
             scope = {k: getattr(sp, k) for k in dir(sp) if not k.startswith("_")}
             self._cache["expr"] = eval(self.srepr, scope)  # srepr written by our own view
@@ -121,7 +121,8 @@ def from_report(report) -> dict[str, Result]:
             found[r["name"]] = Result(
                 name=r["name"], params=tuple(r["params"]), doc=r["doc"], units=r["units"],
                 derivation=d.id, claim=r.get("claim"), status=status, latex=r["latex"],
-                srepr=r["srepr"], python=r["python"], integer=r.get("integer", False))
+                srepr=r["srepr"], python=r["python"], integer=r.get("integer", False),
+                text=r.get("text", ""))
     return dict(sorted(found.items()))
 
 
