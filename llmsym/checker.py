@@ -193,6 +193,35 @@ def prove_link(prev: Any, step: Step, seed: int, note) -> dict:
     return {"kind": PROVED, "tactic": tactic}
 
 
+def _opaque(expr: Any) -> bool:
+    """Whether an expression holds notation with no definition (E[.], Var[.])."""
+    from .notation import Expect
+
+    return expr.has(Expect)
+
+
+def _tie_instance(prev: Any, step: Step, k: int, a: Any, b: Any, note) -> None:
+    """An instance must be about this step: its sides equal the chain's two lines at size k.
+
+    The previous line is skipped only when it is an opaque quantity (E[.], Var[.])
+    that the instance computes by other means.
+    """
+    sym = step.sizes.symbol
+    new_k = _rewrite(_sym(step.expr), step.using).subs(sym, k).doit()
+    try:
+        prove_equal(new_k, b, step.tactic, note)
+    except StepFailure as exc:
+        raise StepFailure("the instance's right side is not this step's expression",
+                          exc.residual) from None
+    if not _opaque(prev):
+        prev_k = _rewrite(prev, step.using).subs(sym, k).doit()
+        try:
+            prove_equal(prev_k, a, step.tactic, note)
+        except StepFailure as exc:
+            raise StepFailure("the instance's left side is not the previous line",
+                              exc.residual) from None
+
+
 def _prove_sizes(prev: Any, step: Step, rng: random.Random, note) -> dict:
     sizes = step.sizes
     used = set()
@@ -200,6 +229,7 @@ def _prove_sizes(prev: Any, step: Step, rng: random.Random, note) -> dict:
         note(f"{sizes.symbol} = {k}")
         if step.instance is not None:
             a, b = step.instance(k)
+            _tie_instance(prev, step, k, a, b, note)
         else:
             a = _rewrite(prev, step.using).subs(sizes.symbol, k).doit()
             b = _rewrite(_sym(step.expr), step.using).subs(sizes.symbol, k).doit()

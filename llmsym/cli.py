@@ -211,6 +211,41 @@ def export(fmt: str, output: str, extra_dirs, build_dir) -> None:
     sys.exit(OK if report.ok else CHECK_FAILED)
 
 
+@main.command()
+@click.argument("ids", nargs=-1)
+@json_option
+@click.option("--sample", type=click.FloatRange(0.0, 1.0, min_open=True), default=1.0,
+              show_default=True, help="Fraction of the mutants to run (a fast smoke test).")
+@click.option("--seed", default=0, show_default=True, help="Seed for choosing and checking mutants.")
+@derivations_option
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Derivations mutated in parallel [default: number of CPUs].")
+def mutate(ids, as_json, sample, seed, extra_dirs, jobs) -> None:
+    """Plant errors in every checked step and make sure the checker catches each one.
+
+    Operators: flip a sign, drop a term, change an exponent or a constant,
+    swap two arguments or indices, move a summation bound, max<->min, exchange
+    two symbols of the same kind. Mutants equal to the original are skipped.
+    Exit status 1 when a mutant survives.
+    """
+    from .pipeline import mutation
+
+    result = mutation(_options(ids, extra_dirs, seed=seed, jobs=jobs), sample=sample)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        ops = ", ".join(f"{k} {v}" for k, v in result["by_operator"].items())
+        click.echo(f"{result['caught']}/{result['total']} mutants caught "
+                   f"({result['equivalent_skipped']} equal to the original or a looser true bound, skipped)")
+        click.echo(f"by operator: {ops}")
+        for s in result["survivors"]:
+            click.echo(f"SURVIVED {s['derivation']} step {s['step']} ({s['claim']}) "
+                       f"{s['operator']}: {s['expression']}", err=True)
+        for e in result["errors"]:
+            click.echo(f"error: {e}", err=True)
+    sys.exit(OK if not result["survivors"] and not result["errors"] else CHECK_FAILED)
+
+
 def run_file(path: str) -> None:
     """``python derivations/x.py``: verify just that file, without the cache."""
     from .checker import check_claims

@@ -111,3 +111,38 @@ def load_failures_only(extra_dirs: tuple[str, ...]) -> list[LoadFailure]:
     """Files that do not import (for ``llmsym list``)."""
     _, failures = load_all(discover(derivation_dirs(extra_dirs)))
     return failures
+
+
+def mutation(opts: Options, sample: float = 1.0) -> dict:
+    """Run the mutation tests of the selected derivations in parallel; the merged JSON."""
+    from .forked import run_many
+
+    loaded, failures = load_all(discover(derivation_dirs(opts.extra_dirs)))
+    known = [ld.derivation.id for ld in loaded]
+    for wanted in opts.ids:
+        if wanted not in known:
+            raise UnknownName("derivation id", wanted, known)
+    todo = [ld for ld in loaded if not opts.ids or ld.derivation.id in opts.ids]
+
+    def job(ld: Loaded):
+        def work(note):
+            from .mutate import mutate_derivation
+
+            return mutate_derivation(ld.derivation, opts.seed, min(opts.timeout, 5.0), sample).to_json()
+
+        return work
+
+    merged = {"total": 0, "caught": 0, "equivalent_skipped": 0, "by_operator": {}, "survivors": [],
+              "errors": [str(f) for f in failures]}
+    for index, outcome in run_many([job(ld) for ld in todo], timeout=1800, jobs=opts.jobs):
+        if outcome.kind != "ok":
+            merged["errors"].append(f"{todo[index].derivation.id}: mutation run {outcome.kind}")
+            continue
+        part = outcome.value
+        for key in ("total", "caught", "equivalent_skipped"):
+            merged[key] += part[key]
+        for op, count in part["by_operator"].items():
+            merged["by_operator"][op] = merged["by_operator"].get(op, 0) + count
+        merged["survivors"] += part["survivors"]
+    merged["by_operator"] = dict(sorted(merged["by_operator"].items()))
+    return merged

@@ -116,6 +116,43 @@ def align_sums(expr: Any) -> Any:
     return sum_normal(expr.xreplace(swap))
 
 
+def _one_sum(term: Any) -> tuple[Any, sp.Sum] | None:
+    """``c * Sum(f, (k, lo, hi))`` -> ``(c, Sum)``; None unless exactly one single-index Sum."""
+    sums = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.Sum) and len(f.limits) == 1]
+    if len(sums) != 1:
+        return None
+    return sp.Mul(*[f for f in sp.Mul.make_args(term) if f is not sums[0]]), sums[0]
+
+
+def _join_adjacent(add: sp.Add) -> Any:
+    terms = list(add.args)
+    joined = True
+    while joined:
+        joined = False
+        for x, y in ((x, y) for x in range(len(terms)) for y in range(len(terms)) if x != y):
+            left, right = _one_sum(terms[x]), _one_sum(terms[y])
+            if left is None or right is None or left[0] != right[0]:
+                continue
+            (var, lo, mid), (var2, mid2, hi) = left[1].limits[0], right[1].limits[0]
+            adjacent = sp.expand(mid2 - mid - 1) == 0
+            if var == var2 and left[1].function == right[1].function and adjacent:
+                terms[x] = left[0] * sp.Sum(left[1].function, (var, lo, hi))
+                del terms[y]
+                joined = True
+                break
+    return sp.Add(*terms)
+
+
+def join_sums(expr: Any) -> Any:
+    """Sums of one summand over adjacent ranges become one sum (concatenating two blocks).
+
+    ``Sum(f_k, (k, 1, a)) + Sum(f_k, (k, a + 1, a + b))`` becomes ``Sum(f_k, (k, 1, a + b))``,
+    in every sum of terms, numerators and denominators alike.
+    """
+    expr = sum_normal(expr)
+    return expr.replace(lambda e: isinstance(e, sp.Add) and e.has(sp.Sum), _join_adjacent)
+
+
 # ---------------------------------------------------------------------------
 # Transforms
 # ---------------------------------------------------------------------------
@@ -151,6 +188,7 @@ TRANSFORMS: dict[str, Callable[[Any], Any]] = {
     "sum": sum_normal,
     "merge_sums": merge_sums,
     "align_sums": align_sums,
+    "join_sums": join_sums,
     "factor_sum": lambda e: sp.expand(factor_sum(e)),
     "doit": lambda e: sp.expand(e.doit()),
     "unfold": _unfold,
