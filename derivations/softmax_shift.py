@@ -29,9 +29,14 @@ shift = Claim(
     start=softmax(z[j] + c, j, n, i),
     steps=(
         Step(exp(z[i] + c) / Sum(exp(z[j] + c), (j, 1, n)), "definition of softmax", "unfold"),
-        Step(exp(c) * exp(z[i]) / Sum(exp(c) * exp(z[j]), (j, 1, n)), "$e^{a+b} = e^a e^b$", "expand"),
-        Step(exp(c) * exp(z[i]) / (exp(c) * Sum(exp(z[j]), (j, 1, n))),
-             "$e^c$ does not depend on $j$: factor it out of the sum", "sum"),
+        Step(
+            exp(c) * exp(z[i]) / Sum(exp(c) * exp(z[j]), (j, 1, n)), "$e^{a+b} = e^a e^b$", "expand"
+        ),
+        Step(
+            exp(c) * exp(z[i]) / (exp(c) * Sum(exp(z[j]), (j, 1, n))),
+            "$e^c$ does not depend on $j$: factor it out of the sum",
+            "sum",
+        ),
         Step(exp(z[i]) / Sum(exp(z[j]), (j, 1, n)), "cancel $e^c > 0$", "cancel"),
         Step(softmax(z[j], j, n, i), "definition of softmax", "unfold"),
     ),
@@ -44,8 +49,11 @@ lse_shift = Claim(
     steps=(
         Step(log(Sum(exp(z[j] + c), (j, 1, n))), "definition of LSE", "unfold"),
         Step(log(exp(c) * Sum(exp(z[j]), (j, 1, n))), "factor $e^c$ out of the sum", "sum"),
-        Step(c + log(Sum(exp(z[j]), (j, 1, n))),
-             "$\\log(ab) = \\log a + \\log b$ for $a, b > 0$, and $\\log e^c = c$", "expand_log"),
+        Step(
+            c + log(Sum(exp(z[j]), (j, 1, n))),
+            "$\\log(ab) = \\log a + \\log b$ for $a, b > 0$, and $\\log e^c = c$",
+            "expand_log",
+        ),
         Step(c + logsumexp(z[j], j, n), "definition of LSE", "unfold"),
     ),
 )
@@ -55,9 +63,11 @@ stable = Claim(
     "The stable form subtracts the maximum",
     start=softmax(z[j] - m, j, n, i),
     steps=(
-        Step(exp(-m) * exp(z[i]) / (exp(-m) * Sum(exp(z[j]), (j, 1, n))),
-             "shift invariance with $c = -m$: unfold, split the exponent, factor $e^{-m}$ out",
-             "unfold+sum"),
+        Step(
+            exp(-m) * exp(z[i]) / (exp(-m) * Sum(exp(z[j]), (j, 1, n))),
+            "shift invariance with $c = -m$: unfold, split the exponent, factor $e^{-m}$ out",
+            "unfold+sum",
+        ),
         Step(softmax(z[j], j, n, i), "cancel $e^{-m}$; definition of softmax", "unfold+cancel"),
     ),
 )
@@ -66,8 +76,10 @@ exponent_bound = Claim(
     "exponent_bound",
     "No term can overflow",
     start=exp(u[j]),
-    steps=(Step(exp(0), "$\\exp$ is increasing and $u_j = z_j - m \\le 0$", "monotone", rel="<="),
-           Step(1, "$e^0 = 1$", "expand")),
+    steps=(
+        Step(exp(0), "$\\exp$ is increasing and $u_j = z_j - m \\le 0$", "monotone", rel="<="),
+        Step(1, "$e^0 = 1$", "expand"),
+    ),
     note="Every exponent is at most 0, so every term lies in (0, 1].",
 )
 
@@ -77,8 +89,11 @@ denominator_bound = Claim(
     start=Sum(exp(u[j]), (j, 1, n)),
     steps=(
         Step(exp(u[1]) + Sum(exp(u[j]), (j, 2, n)), "split off the term $j = 1$", "align_sums"),
-        Step(1 + Sum(exp(u[j]), (j, 2, n)), "the maximum sits at $j = 1$, so $u_1 = 0$",
-             using=(Eq(u[1], 0),)),
+        Step(
+            1 + Sum(exp(u[j]), (j, 2, n)),
+            "the maximum sits at $j = 1$, so $u_1 = 0$",
+            using=(Eq(u[1], 0),),
+        ),
         Step(1, "a sum of exponentials is non-negative", "nonneg", rel=">="),
     ),
     note="So the division never divides by a number below 1, and no underflow to 0/0 occurs.",
@@ -111,8 +126,12 @@ def check_overflow(rng: np.random.Generator) -> Measurement:
         worst = max(worst, float(np.max(np.abs(stable_softmax(row) - _mp_softmax(row)))))
     if naive_broken == 0:  # the premise of the check: the naive form must break here
         return Measurement(float("inf"), cases, 1e-15, "the naive softmax never overflowed")
-    return Measurement(worst, cases, 1e-15,
-                       f"stable softmax vs 50-digit mpmath; naive softmax non-finite on {naive_broken}/{cases}")
+    return Measurement(
+        worst,
+        cases,
+        1e-15,
+        f"stable softmax vs 50-digit mpmath; naive softmax non-finite on {naive_broken}/{cases}",
+    )
 
 
 def check_shift(rng: np.random.Generator) -> Measurement:
@@ -127,20 +146,29 @@ def check_shift(rng: np.random.Generator) -> Measurement:
         shift_by = float(rng.uniform(-500, 500))
         shifted = rng.normal(size=int(rng.integers(1, 30))) * 3 + shift_by
         # The reference removes the shift in exact arithmetic: softmax(z + c) vs softmax(z).
-        worst = max(worst, float(np.max(np.abs(stable_softmax(shifted) - _mp_softmax(shifted, shift_by)))))
+        worst = max(
+            worst, float(np.max(np.abs(stable_softmax(shifted) - _mp_softmax(shifted, shift_by))))
+        )
         with mpmath.workdps(50):
             terms = (mpmath.exp(mpmath.mpf(float(x)) - shift_by) for x in shifted)
             ref = mpmath.log(mpmath.fsum(terms)) + shift_by  # LSE(z) + c
         worst = max(worst, abs(float(lse(shifted)) - float(ref)) / max(1.0, abs(float(ref))))
-    return Measurement(worst, cases, 1e-14, "NumPy softmax/LSE of shifted logits vs mpmath: LSE(z) + c and softmax(z)")
+    return Measurement(
+        worst,
+        cases,
+        1e-14,
+        "NumPy softmax/LSE of shifted logits vs mpmath: LSE(z) + c and softmax(z)",
+    )
 
 
 def example_softmax():
     from llmsym.numeric import softmax as stable_softmax
 
     p = stable_softmax(np.array([2.0, 1.0, 0.5]))
-    return ("softmax of the logits (2, 1, 0.5)",
-            r"\operatorname{softmax}(2, 1, 0.5) = (%s)" % ", ".join(f"{x:.3f}" for x in p))
+    return (
+        "softmax of the logits (2, 1, 0.5)",
+        r"\operatorname{softmax}(2, 1, 0.5) = (%s)" % ", ".join(f"{x:.3f}" for x in p),
+    )
 
 
 # --- The derivation ----------------------------------------------------------
@@ -160,14 +188,25 @@ DERIVATION = Derivation(
     ),
     claims=(shift, lse_shift, stable, exponent_bound, denominator_bound),
     checks=(
-        NumericCheck("overflow", check_overflow,
-                     "Logits near $\\pm 1000$: naive softmax overflows; the stable form matches 50-digit mpmath to 1e-15."),
-        NumericCheck("shift", check_shift,
-                     "Softmax and LSE of logits shifted by up to 500 against mpmath of the unshifted logits."),
+        NumericCheck(
+            "overflow",
+            check_overflow,
+            "Logits near $\\pm 1000$: naive softmax overflows; the stable form matches 50-digit mpmath to 1e-15.",
+        ),
+        NumericCheck(
+            "shift",
+            check_shift,
+            "Softmax and LSE of logits shifted by up to 500 against mpmath of the unshifted logits.",
+        ),
     ),
-    notation={z: "logits, a real vector of length $n$", c: "a constant added to every logit",
-              m: "the largest logit, $\\max_j z_j$"},
-    sources=("Goodfellow, Bengio and Courville, Deep Learning (2016), section 4.1: the stable softmax.",),
+    notation={
+        z: "logits, a real vector of length $n$",
+        c: "a constant added to every logit",
+        m: "the largest logit, $\\max_j z_j$",
+    },
+    sources=(
+        "Goodfellow, Bengio and Courville, Deep Learning (2016), section 4.1: the stable softmax.",
+    ),
     examples=(example_softmax,),
 )
 

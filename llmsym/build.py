@@ -48,8 +48,13 @@ def project_commit() -> str:
     from .loader import PROJECT_DIR
 
     try:
-        out = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=PROJECT_DIR,
-                             capture_output=True, text=True, timeout=5)
+        out = subprocess.run(
+            ["git", "rev-parse", "--short=10", "HEAD"],
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return ""
     return out.stdout.strip() if out.returncode == 0 else ""
@@ -62,7 +67,9 @@ def _writable(folder: Path) -> None:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        raise EnvironmentProblem(f"cannot write to the build folder {folder}: {exc.strerror}") from None
+        raise EnvironmentProblem(
+            f"cannot write to the build folder {folder}: {exc.strerror}"
+        ) from None
 
 
 def build_sheet(opts: Options, paper: str = "a4", tex_only: bool = False) -> BuildOutcome:
@@ -80,8 +87,10 @@ def build_sheet(opts: Options, paper: str = "a4", tex_only: bool = False) -> Bui
     tex_source = render("cheatsheet.tex.j2", sheet_context(report, info))
     outcome = BuildOutcome(report.ok)
     s = report.summary()
-    outcome.messages.append(f"verified: {s['ok']}/{s['derivations']} derivations hold"
-                            + ("" if report.ok else " (see `llmsym verify` for the failures)"))
+    outcome.messages.append(
+        f"verified: {s['ok']}/{s['derivations']} derivations hold"
+        + ("" if report.ok else " (see `llmsym verify` for the failures)")
+    )
 
     write_atomic(opts.build_dir / "report.json", json.dumps(report.to_json(), indent=1).encode())
     tex = opts.build_dir / f"{NAME}.tex"
@@ -99,13 +108,15 @@ def build_sheet(opts: Options, paper: str = "a4", tex_only: bool = False) -> Bui
         return outcome
     missing = missing_tools()
     if missing:
-        raise EnvironmentProblem(f"wrote {tex} but cannot compile it: {', '.join(missing)} not found; "
-                                 f"{INSTALL_HINT}")
+        raise EnvironmentProblem(
+            f"wrote {tex} but cannot compile it: {', '.join(missing)} not found; {INSTALL_HINT}"
+        )
     compiled = compile_pdf(tex, opts.build_dir)
     if not compiled.ok:
         kept = "the previous PDF is kept" if pdf.exists() else "no PDF was written"
-        raise EnvironmentProblem(f"LaTeX failed on {tex} ({kept}; full log: {compiled.log}):\n"
-                                 f"{compiled.excerpt}")
+        raise EnvironmentProblem(
+            f"LaTeX failed on {tex} ({kept}; full log: {compiled.log}):\n{compiled.excerpt}"
+        )
     outcome.pdf = compiled.pdf
     outcome.messages.append(f"wrote {compiled.pdf} ({time.perf_counter() - started:.1f} s)")
     return outcome

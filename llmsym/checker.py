@@ -140,8 +140,9 @@ def prove_inequality(a: Any, b: Any, step: Step, note) -> str:
         note("certificate")
         used = prove_equal(gap, tactics.apply("unfold", step.certificate), "auto", note)
         if not tactics.nonneg(step.certificate):
-            raise StepFailure("the certificate is not shown to be non-negative",
-                              residual=_short(step.certificate))
+            raise StepFailure(
+                "the certificate is not shown to be non-negative", residual=_short(step.certificate)
+            )
         return f"certificate ({used})"
     lower, upper = (a, b) if step.rel == "<=" else (b, a)
     args = tactics.monotone_args(lower, upper)
@@ -158,8 +159,10 @@ def prove_inequality(a: Any, b: Any, step: Step, note) -> str:
                 return f"nonneg ({tactic})"
         except (sp.PolynomialError, NotImplementedError, TypeError, ValueError):
             continue
-    raise StepFailure("the difference is not shown to be non-negative",
-                      residual=_short(tactics.apply("expand", gap)))
+    raise StepFailure(
+        "the difference is not shown to be non-negative",
+        residual=_short(tactics.apply("expand", gap)),
+    )
 
 
 def _sym(expr: Any) -> Any:
@@ -211,15 +214,17 @@ def _tie_instance(prev: Any, step: Step, k: int, a: Any, b: Any, note) -> None:
     try:
         prove_equal(new_k, b, step.tactic, note)
     except StepFailure as exc:
-        raise StepFailure("the instance's right side is not this step's expression",
-                          exc.residual) from None
+        raise StepFailure(
+            "the instance's right side is not this step's expression", exc.residual
+        ) from None
     if not _opaque(prev):
         prev_k = _rewrite(prev, step.using).subs(sym, k).doit()
         try:
             prove_equal(prev_k, a, step.tactic, note)
         except StepFailure as exc:
-            raise StepFailure("the instance's left side is not the previous line",
-                              exc.residual) from None
+            raise StepFailure(
+                "the instance's left side is not the previous line", exc.residual
+            ) from None
 
 
 def _prove_sizes(prev: Any, step: Step, rng: random.Random, note) -> dict:
@@ -260,7 +265,12 @@ def _attempt(prev: Any, step: Step, seed: int):
         try:
             return prove_link(prev, step, seed, note)
         except StepFailure as exc:
-            return {"kind": FAILED, "message": str(exc), "residual": exc.residual, "point": exc.point}
+            return {
+                "kind": FAILED,
+                "message": str(exc),
+                "residual": exc.residual,
+                "point": exc.point,
+            }
 
     return work
 
@@ -277,16 +287,36 @@ def check_step(
     seconds = time.monotonic() - started
     tried = list(outcome.notes)
     if outcome.kind == "timeout":
-        return StepReport(index, claim, Status(TIMEOUT), tactic=tried[-1] if tried else "",
-                          seconds=seconds, tried=tried,
-                          message=f"stopped after {timeout:g} s while trying {tried[-1] if tried else 'the first tactic'}")
+        return StepReport(
+            index,
+            claim,
+            Status(TIMEOUT),
+            tactic=tried[-1] if tried else "",
+            seconds=seconds,
+            tried=tried,
+            message=f"stopped after {timeout:g} s while trying {tried[-1] if tried else 'the first tactic'}",
+        )
     if outcome.kind == "error":
-        return StepReport(index, claim, Status(FAILED), seconds=seconds, tried=tried,
-                          message=outcome.error.strip().splitlines()[0] if outcome.error else "error")
+        return StepReport(
+            index,
+            claim,
+            Status(FAILED),
+            seconds=seconds,
+            tried=tried,
+            message=outcome.error.strip().splitlines()[0] if outcome.error else "error",
+        )
     res = outcome.value
     if res["kind"] == FAILED:
-        return StepReport(index, claim, Status(FAILED), seconds=seconds, residual=res["residual"],
-                          point=res["point"], tried=tried, message=res["message"])
+        return StepReport(
+            index,
+            claim,
+            Status(FAILED),
+            seconds=seconds,
+            residual=res["residual"],
+            point=res["point"],
+            tried=tried,
+            message=res["message"],
+        )
     status = Status(res["kind"], res.get("var"), res.get("lo"), res.get("hi"))
     return StepReport(index, claim, status, tactic=res["tactic"], seconds=seconds, tried=tried)
 
@@ -300,22 +330,35 @@ def check_claim(
     for offset, step in enumerate(claim.steps):
         index = first_index + offset
         reports.append(
-            check_step(prev, step, index=index, claim=claim.name,
-                       seed=seed_for(seed, derivation, claim.name, offset), timeout=timeout)
+            check_step(
+                prev,
+                step,
+                index=index,
+                claim=claim.name,
+                seed=seed_for(seed, derivation, claim.name, offset),
+                timeout=timeout,
+            )
         )
         prev = step.expr
     return reports
 
 
-def check_claims(derivation: Derivation, *, seed: int = 0, timeout: float = DEFAULT_TIMEOUT) -> list[StepReport]:
+def check_claims(
+    derivation: Derivation, *, seed: int = 0, timeout: float = DEFAULT_TIMEOUT
+) -> list[StepReport]:
     """Every definition (stated) and every claim of a derivation, numbered from 1."""
     reports = [
         StepReport(i + 1, "definitions", Status(DEFINITION), tactic=DEFINITION)
         for i, _ in enumerate(derivation.definitions)
     ]
     for claim in derivation.claims:
-        reports += check_claim(claim, derivation=derivation.id, first_index=len(reports) + 1,
-                               seed=seed, timeout=timeout)
+        reports += check_claim(
+            claim,
+            derivation=derivation.id,
+            first_index=len(reports) + 1,
+            seed=seed,
+            timeout=timeout,
+        )
     return reports
 
 
@@ -326,7 +369,9 @@ def failure_message(derivation: Derivation, report: StepReport) -> str:
         claim = derivation.claim(report.claim)
         offset = report.index - _first_index(derivation, report.claim)
         reason = claim.steps[offset].reason
-    lines = [f"{derivation.id}: step {report.index} ({report.claim}: {reason}) {report.status.label}"]
+    lines = [
+        f"{derivation.id}: step {report.index} ({report.claim}: {reason}) {report.status.label}"
+    ]
     if report.message:
         lines.append(f"  {report.message}")
     if report.tried:

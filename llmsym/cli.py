@@ -46,12 +46,20 @@ def _build_dir(path: str | None) -> Path:
 
 
 derivations_option = click.option(
-    "--derivations", "extra_dirs", multiple=True, type=click.Path(file_okay=False),
-    help="Also load derivation files from DIR (repeatable).", metavar="DIR")
+    "--derivations",
+    "extra_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    help="Also load derivation files from DIR (repeatable).",
+    metavar="DIR",
+)
 no_cache_option = click.option("--no-cache", is_flag=True, help="Check everything afresh.")
 build_dir_option = click.option(
-    "--build-dir", type=click.Path(file_okay=False), default=None,
-    help="Output folder [default: the project's build/, or $LLMSYM_BUILD_DIR].")
+    "--build-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Output folder [default: the project's build/, or $LLMSYM_BUILD_DIR].",
+)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 
@@ -72,11 +80,19 @@ def main() -> None:
     """
 
 
-def _options(ids=(), extra_dirs=(), no_cache=False, seed=0, timeout=10.0, jobs=None, build_dir=None):
+def _options(
+    ids=(), extra_dirs=(), no_cache=False, seed=0, timeout=10.0, jobs=None, build_dir=None
+):
     from .pipeline import Options
 
-    opts = Options(ids=tuple(ids), extra_dirs=tuple(extra_dirs), use_cache=not no_cache,
-                   seed=seed, timeout=timeout, build_dir=_build_dir(build_dir))
+    opts = Options(
+        ids=tuple(ids),
+        extra_dirs=tuple(extra_dirs),
+        use_cache=not no_cache,
+        seed=seed,
+        timeout=timeout,
+        build_dir=_build_dir(build_dir),
+    )
     if jobs:
         opts.jobs = jobs
     return opts
@@ -91,11 +107,23 @@ def list_cmd(as_json: bool, extra_dirs: tuple[str, ...], build_dir: str | None) 
     from .pipeline import verify
 
     report = verify(_options(extra_dirs=extra_dirs, build_dir=build_dir))
-    rows = [{"id": d.id, "topic": d.topic, "title": d.title, "status": d.status.label,
-             "source": d.source} for d in report.derivations]
+    rows = [
+        {
+            "id": d.id,
+            "topic": d.topic,
+            "title": d.title,
+            "status": d.status.label,
+            "source": d.source,
+        }
+        for d in report.derivations
+    ]
     if as_json:
-        click.echo(json.dumps({"derivations": rows,
-                               "load_failures": [f.to_json() for f in report.load_failures]}, indent=2))
+        click.echo(
+            json.dumps(
+                {"derivations": rows, "load_failures": [f.to_json() for f in report.load_failures]},
+                indent=2,
+            )
+        )
     else:
         width = max((len(r["id"]) for r in rows), default=4)
         for r in rows:
@@ -112,8 +140,13 @@ def list_cmd(as_json: bool, extra_dirs: tuple[str, ...], build_dir: str | None) 
 @no_cache_option
 @click.option("--seed", default=0, show_default=True, help="Seed for the random points and checks.")
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds allowed per step.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Derivations checked in parallel [default: number of CPUs].")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Derivations checked in parallel [default: number of CPUs].",
+)
 @build_dir_option
 def verify(ids, as_json, extra_dirs, no_cache, seed, timeout, jobs, build_dir) -> None:
     """Check every step of the derivations IDS (default: all) and run their numeric checks.
@@ -155,8 +188,13 @@ def show(derivation_id: str, extra_dirs, no_cache, build_dir) -> None:
 
 @main.command()
 @click.option("--tex-only", is_flag=True, help="Write the .tex but do not run LaTeX.")
-@click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
-              help="Paper size of the landscape sheet.")
+@click.option(
+    "--paper",
+    type=click.Choice(["a4", "letter"]),
+    default="a4",
+    show_default=True,
+    help="Paper size of the landscape sheet.",
+)
 @derivations_option
 @no_cache_option
 @build_dir_option
@@ -170,18 +208,33 @@ def build(tex_only: bool, paper: str, extra_dirs, no_cache, build_dir) -> None:
     """
     from .build import build_sheet
 
-    outcome = build_sheet(_options(extra_dirs=extra_dirs, no_cache=no_cache, build_dir=build_dir),
-                          paper=paper, tex_only=tex_only)
+    outcome = build_sheet(
+        _options(extra_dirs=extra_dirs, no_cache=no_cache, build_dir=build_dir),
+        paper=paper,
+        tex_only=tex_only,
+    )
     for line in outcome.messages:
         click.echo(line)
     sys.exit(OK if outcome.ok else CHECK_FAILED)
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["python", "json"]), default="python",
-              show_default=True, help="A standalone Python module, or JSON.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
-              show_default=True, help="File to write ('-' for standard output).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["python", "json"]),
+    default="python",
+    show_default=True,
+    help="A standalone Python module, or JSON.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default="-",
+    show_default=True,
+    help="File to write ('-' for standard output).",
+)
 @derivations_option
 @build_dir_option
 def export(fmt: str, output: str, extra_dirs, build_dir) -> None:
@@ -214,12 +267,24 @@ def export(fmt: str, output: str, extra_dirs, build_dir) -> None:
 @main.command()
 @click.argument("ids", nargs=-1)
 @json_option
-@click.option("--sample", type=click.FloatRange(0.0, 1.0, min_open=True), default=1.0,
-              show_default=True, help="Fraction of the mutants to run (a fast smoke test).")
-@click.option("--seed", default=0, show_default=True, help="Seed for choosing and checking mutants.")
+@click.option(
+    "--sample",
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Fraction of the mutants to run (a fast smoke test).",
+)
+@click.option(
+    "--seed", default=0, show_default=True, help="Seed for choosing and checking mutants."
+)
 @derivations_option
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Derivations mutated in parallel [default: number of CPUs].")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Derivations mutated in parallel [default: number of CPUs].",
+)
 def mutate(ids, as_json, sample, seed, extra_dirs, jobs) -> None:
     """Plant errors in every checked step and make sure the checker catches each one.
 
@@ -235,12 +300,17 @@ def mutate(ids, as_json, sample, seed, extra_dirs, jobs) -> None:
         click.echo(json.dumps(result, indent=2))
     else:
         ops = ", ".join(f"{k} {v}" for k, v in result["by_operator"].items())
-        click.echo(f"{result['caught']}/{result['total']} mutants caught "
-                   f"({result['equivalent_skipped']} equal to the original or a looser true bound, skipped)")
+        click.echo(
+            f"{result['caught']}/{result['total']} mutants caught "
+            f"({result['equivalent_skipped']} equal to the original or a looser true bound, skipped)"
+        )
         click.echo(f"by operator: {ops}")
         for s in result["survivors"]:
-            click.echo(f"SURVIVED {s['derivation']} step {s['step']} ({s['claim']}) "
-                       f"{s['operator']}: {s['expression']}", err=True)
+            click.echo(
+                f"SURVIVED {s['derivation']} step {s['step']} ({s['claim']}) "
+                f"{s['operator']}: {s['expression']}",
+                err=True,
+            )
         for e in result["errors"]:
             click.echo(f"error: {e}", err=True)
     sys.exit(OK if not result["survivors"] and not result["errors"] else CHECK_FAILED)
@@ -259,8 +329,9 @@ def run_file(path: str) -> None:
     if isinstance(loaded, LoadFailure):
         _fail(str(loaded), CHECK_FAILED)
     d = loaded.derivation
-    report = DerivationReport(d.id, d.title, d.topic, str(path), check_claims(d), run_checks(d),
-                              build_view(d))
+    report = DerivationReport(
+        d.id, d.title, d.topic, str(path), check_claims(d), run_checks(d), build_view(d)
+    )
     click.echo(chain(report))
     sys.exit(OK if report.ok else CHECK_FAILED)
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import time
-from multiprocessing.connection import wait
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from multiprocessing.connection import wait
 from typing import Any
 
 _CTX = mp.get_context("fork")

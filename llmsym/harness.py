@@ -29,20 +29,56 @@ def run_check(check: NumericCheck, *, derivation: str, seed: int = 0) -> Numeric
             warnings.simplefilter("ignore", RuntimeWarning)  # overflow is what some checks show
             measured = check.run(rng)
     except Exception as exc:  # a broken check is a failed check, reported by name
-        return NumericReport(check.name, check.description, False, None, 0, None,
-                             time.perf_counter() - started, f"raised {type(exc).__name__}: {exc}")
+        return NumericReport(
+            check.name,
+            check.description,
+            False,
+            None,
+            0,
+            None,
+            time.perf_counter() - started,
+            f"raised {type(exc).__name__}: {exc}",
+        )
     seconds = time.perf_counter() - started
     if not isinstance(measured, Measurement):
-        return NumericReport(check.name, check.description, False, None, 0, None, seconds,
-                             f"returned {type(measured).__name__}, not a Measurement")
+        return NumericReport(
+            check.name,
+            check.description,
+            False,
+            None,
+            0,
+            None,
+            seconds,
+            f"returned {type(measured).__name__}, not a Measurement",
+        )
     error = float(measured.max_error)
     if math.isnan(error) or math.isinf(error):
-        return NumericReport(check.name, check.description, False, None, measured.samples,
-                             measured.tolerance, seconds, f"max error is {error}: {measured.detail}")
+        return NumericReport(
+            check.name,
+            check.description,
+            False,
+            None,
+            measured.samples,
+            measured.tolerance,
+            seconds,
+            f"max error is {error}: {measured.detail}",
+        )
     passed = error <= measured.tolerance and measured.samples > 0
-    detail = measured.detail if passed else f"error {error:.3g} above tolerance {measured.tolerance:.3g}; {measured.detail}"
-    return NumericReport(check.name, check.description, passed, error, measured.samples,
-                         measured.tolerance, seconds, detail)
+    detail = (
+        measured.detail
+        if passed
+        else f"error {error:.3g} above tolerance {measured.tolerance:.3g}; {measured.detail}"
+    )
+    return NumericReport(
+        check.name,
+        check.description,
+        passed,
+        error,
+        measured.samples,
+        measured.tolerance,
+        seconds,
+        detail,
+    )
 
 
 def run_checks(derivation: Derivation, seed: int = 0) -> list[NumericReport]:

@@ -53,7 +53,11 @@ def _module_name(path: Path) -> str:
 def _failure(path: Path, exc: BaseException) -> LoadFailure:
     """Name the file and the line where the import failed."""
     line = None
-    if isinstance(exc, SyntaxError) and exc.filename and Path(exc.filename).resolve() == path.resolve():
+    if (
+        isinstance(exc, SyntaxError)
+        and exc.filename
+        and Path(exc.filename).resolve() == path.resolve()
+    ):
         line = exc.lineno
     for frame in traceback.extract_tb(exc.__traceback__):
         if Path(frame.filename).resolve() == path.resolve():
@@ -88,8 +92,13 @@ def load_all(files: list[Path]) -> tuple[list[Loaded], list[LoadFailure]]:
         if isinstance(got, LoadFailure):
             failures.append(got)
         elif got.derivation.id in seen:
-            failures.append(LoadFailure(str(path), None,
-                                        f"derivation id {got.derivation.id!r} already defined in {seen[got.derivation.id]}"))
+            failures.append(
+                LoadFailure(
+                    str(path),
+                    None,
+                    f"derivation id {got.derivation.id!r} already defined in {seen[got.derivation.id]}",
+                )
+            )
         else:
             seen[got.derivation.id] = path
             loaded.append(got)

@@ -41,7 +41,15 @@ TIMEOUT = "timeout"
 ERROR = "error"  # the derivation file itself could not be loaded or run
 
 # Worst first: a claim's status is the worst status of its steps.
-_SEVERITY = {ERROR: 0, FAILED: 1, TIMEOUT: 2, PROVED_FOR: 3, PROVED: 4, DEFINITION: 5, ASSUMPTION: 5}
+_SEVERITY = {
+    ERROR: 0,
+    FAILED: 1,
+    TIMEOUT: 2,
+    PROVED_FOR: 3,
+    PROVED: 4,
+    DEFINITION: 5,
+    ASSUMPTION: 5,
+}
 
 
 @dataclass(frozen=True)

@@ -42,8 +42,13 @@ class Mutant:
     expression: Any
 
     def to_json(self) -> dict[str, Any]:
-        return {"derivation": self.derivation, "claim": self.claim, "step": self.step,
-                "operator": self.operator, "expression": str(self.expression)[:300]}
+        return {
+            "derivation": self.derivation,
+            "claim": self.claim,
+            "step": self.step,
+            "operator": self.operator,
+            "expression": str(self.expression)[:300],
+        }
 
 
 @dataclass
@@ -63,9 +68,13 @@ class MutationReport:
             self.by_operator[k] = self.by_operator.get(k, 0) + v
 
     def to_json(self) -> dict[str, Any]:
-        return {"total": self.total, "caught": self.caught, "equivalent_skipped": self.equivalent,
-                "by_operator": dict(sorted(self.by_operator.items())),
-                "survivors": [m.to_json() for m in self.survivors]}
+        return {
+            "total": self.total,
+            "caught": self.caught,
+            "equivalent_skipped": self.equivalent,
+            "by_operator": dict(sorted(self.by_operator.items())),
+            "survivors": [m.to_json() for m in self.survivors],
+        }
 
 
 # ---------------------------------------------------------------------------
@@ -108,7 +117,11 @@ def _constant(e: Any) -> Iterator[Any]:
 
 def _swap_args(e: Any) -> Iterator[Any]:
     for node in sp.preorder_traversal(e):
-        if isinstance(node, sp.Function) and len(node.args) >= 2 and not isinstance(node, (sp.Max, sp.Min)):
+        if (
+            isinstance(node, sp.Function)
+            and len(node.args) >= 2
+            and not isinstance(node, (sp.Max, sp.Min))
+        ):
             args = list(node.args)
             args[0], args[1] = args[1], args[0]
             try:
@@ -153,15 +166,21 @@ def _swap_symbols(e: Any) -> Iterator[Any]:
     atoms = sorted(e.free_symbols | {ix.base for ix in e.atoms(sp.Indexed)}, key=str)
     atoms = [a for a in atoms if not (isinstance(a, sp.Symbol) and a.is_integer)]
     for a_i, a in enumerate(atoms):
-        for b in atoms[a_i + 1:]:
+        for b in atoms[a_i + 1 :]:
             if _kind(a) == _kind(b):
                 yield e.xreplace({a: b, b: a})
 
 
 OPERATORS = {
-    "flip_sign": _flip_sign, "drop_term": _drop_term, "exponent": _exponent,
-    "constant": _constant, "swap_args": _swap_args, "swap_index": _swap_index,
-    "sum_bound": _sum_bound, "max_min": _max_min, "swap_symbols": _swap_symbols,
+    "flip_sign": _flip_sign,
+    "drop_term": _drop_term,
+    "exponent": _exponent,
+    "constant": _constant,
+    "swap_args": _swap_args,
+    "swap_index": _swap_index,
+    "sum_bound": _sum_bound,
+    "max_min": _max_min,
+    "swap_symbols": _swap_symbols,
 }
 
 
@@ -225,7 +244,11 @@ def _weaker(original: Any, mutant: Any, rel: str) -> bool:
     values = list(sampling.paired_points(original, mutant, random.Random(2), 6))
     if not values:
         return False
-    looser = (lambda o, m: m.real <= o.real + 1e-12) if rel == ">=" else (lambda o, m: m.real >= o.real - 1e-12)
+    looser = (
+        (lambda o, m: m.real <= o.real + 1e-12)
+        if rel == ">="
+        else (lambda o, m: m.real >= o.real - 1e-12)
+    )
     return all(looser(o, m) for _, vo, vm in values for o, m in zip(vo, vm, strict=True))
 
 
@@ -236,8 +259,9 @@ def _accepted(prev: Any, step: Step, seed: int, timeout: float) -> bool:
     return rep.status.ok
 
 
-def mutate_claim(d: Derivation, claim: Claim, first_index: int, seed: int,
-                 timeout: float, sample: float) -> MutationReport:
+def mutate_claim(
+    d: Derivation, claim: Claim, first_index: int, seed: int, timeout: float, sample: float
+) -> MutationReport:
     out = MutationReport()
     rng = random.Random(f"{seed}/{d.id}/{claim.name}")
     prev = claim.start
@@ -246,7 +270,9 @@ def mutate_claim(d: Derivation, claim: Claim, first_index: int, seed: int,
             for op, m in mutants_of(step.expr, rng):
                 if sample < 1.0 and rng.random() > sample:
                     continue
-                original = step.expr if isinstance(step.expr, sp.MatrixBase) else sp.sympify(step.expr)
+                original = (
+                    step.expr if isinstance(step.expr, sp.MatrixBase) else sp.sympify(step.expr)
+                )
                 last = k + 1 == len(claim.steps)
                 if _equivalent(original, m) or (last and _weaker(original, m, step.rel)):
                     out.equivalent += 1
@@ -264,8 +290,9 @@ def mutate_claim(d: Derivation, claim: Claim, first_index: int, seed: int,
     return out
 
 
-def mutate_derivation(d: Derivation, seed: int = 0, timeout: float = 5.0,
-                      sample: float = 1.0) -> MutationReport:
+def mutate_derivation(
+    d: Derivation, seed: int = 0, timeout: float = 5.0, sample: float = 1.0
+) -> MutationReport:
     """Every mutant of every checked step of a derivation (a ``sample`` fraction of them)."""
     report = MutationReport()
     index = len(d.definitions) + 1

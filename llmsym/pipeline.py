@@ -74,7 +74,6 @@ def verify(opts: Options) -> Report:
                 cached[f] = DerivationReport.from_json(hit)
 
     loaded, failures = load_all([f for f in files if f not in cached])
-    by_file: dict[Path, Loaded] = {ld.path: ld for ld in loaded}
     known = [r.id for r in cached.values()] + [ld.derivation.id for ld in loaded]
     for wanted in opts.ids:
         if wanted not in known:
@@ -92,9 +91,15 @@ def verify(opts: Options) -> Report:
         if outcome.kind == "ok":
             report = DerivationReport.from_json(outcome.value)
         else:
-            report = DerivationReport(ld.derivation.id, ld.derivation.title, ld.derivation.topic,
-                                      str(ld.path), error=outcome.error.strip().splitlines()[0]
-                                      if outcome.error else f"checking stopped ({outcome.kind})")
+            report = DerivationReport(
+                ld.derivation.id,
+                ld.derivation.title,
+                ld.derivation.topic,
+                str(ld.path),
+                error=outcome.error.strip().splitlines()[0]
+                if outcome.error
+                else f"checking stopped ({outcome.kind})",
+            )
         fresh[ld.path] = report
         if opts.use_cache and report.ok:
             store.put(keys[ld.path], report.to_json())
@@ -128,12 +133,20 @@ def mutation(opts: Options, sample: float = 1.0) -> dict:
         def work(note):
             from .mutate import mutate_derivation
 
-            return mutate_derivation(ld.derivation, opts.seed, min(opts.timeout, 5.0), sample).to_json()
+            return mutate_derivation(
+                ld.derivation, opts.seed, min(opts.timeout, 5.0), sample
+            ).to_json()
 
         return work
 
-    merged = {"total": 0, "caught": 0, "equivalent_skipped": 0, "by_operator": {}, "survivors": [],
-              "errors": [str(f) for f in failures]}
+    merged = {
+        "total": 0,
+        "caught": 0,
+        "equivalent_skipped": 0,
+        "by_operator": {},
+        "survivors": [],
+        "errors": [str(f) for f in failures],
+    }
     for index, outcome in run_many([job(ld) for ld in todo], timeout=1800, jobs=opts.jobs):
         if outcome.kind != "ok":
             merged["errors"].append(f"{todo[index].derivation.id}: mutation run {outcome.kind}")

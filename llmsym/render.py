@@ -16,7 +16,6 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 def environment(folder: Path = TEMPLATE_DIR):
     """A Jinja environment for LaTeX templates."""
     import jinja2
-
     from pylatex.utils import escape_latex
 
     env = jinja2.Environment(

@@ -90,10 +90,18 @@ class Result:
         return f"$\\displaystyle {self.latex}$"
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "latex": self.latex, "sympy": self.srepr,
-                "params": list(self.params), "doc": self.doc, "units": self.units,
-                "status": self.status, "derivation": self.derivation, "claim": self.claim,
-                "integer": self.integer}
+        return {
+            "name": self.name,
+            "latex": self.latex,
+            "sympy": self.srepr,
+            "params": list(self.params),
+            "doc": self.doc,
+            "units": self.units,
+            "status": self.status,
+            "derivation": self.derivation,
+            "claim": self.claim,
+            "integer": self.integer,
+        }
 
 
 def _symbol_named(expr: Any, name: str) -> Any:
@@ -119,10 +127,19 @@ def from_report(report) -> dict[str, Result]:
             else:
                 status = d.status.label
             found[r["name"]] = Result(
-                name=r["name"], params=tuple(r["params"]), doc=r["doc"], units=r["units"],
-                derivation=d.id, claim=r.get("claim"), status=status, latex=r["latex"],
-                srepr=r["srepr"], python=r["python"], integer=r.get("integer", False),
-                text=r.get("text", ""))
+                name=r["name"],
+                params=tuple(r["params"]),
+                doc=r["doc"],
+                units=r["units"],
+                derivation=d.id,
+                claim=r.get("claim"),
+                status=status,
+                latex=r["latex"],
+                srepr=r["srepr"],
+                python=r["python"],
+                integer=r.get("integer", False),
+                text=r.get("text", ""),
+            )
     return dict(sorted(found.items()))
 
 

@@ -38,7 +38,9 @@ def _atoms(expr: Any) -> set:
     for indexed in expr.atoms(sp.Indexed):
         free.add(indexed)
     # z[i] is an atom here; its base and index symbols are not values to draw.
-    bases = {ix.base for ix in expr.atoms(sp.Indexed)} | {ix.base.label for ix in expr.atoms(sp.Indexed)}
+    bases = {ix.base for ix in expr.atoms(sp.Indexed)} | {
+        ix.base.label for ix in expr.atoms(sp.Indexed)
+    }
     return {a for a in free if a not in bases and not isinstance(a, sp.IndexedBase)}
 
 
@@ -63,7 +65,9 @@ def value_for(atom: Any, rng: random.Random) -> Any:
     elif atom.is_extended_real:
         x = rng.uniform(-3.0, 3.0)
     else:
-        return sp.Float(rng.uniform(-2, 2), PRECISION) + sp.I * sp.Float(rng.uniform(-2, 2), PRECISION)
+        return sp.Float(rng.uniform(-2, 2), PRECISION) + sp.I * sp.Float(
+            rng.uniform(-2, 2), PRECISION
+        )
     return sp.Float(x, PRECISION)
 
 

@@ -83,31 +83,66 @@ def _claims(d: DerivationReport, prefix: str) -> list[dict[str, Any]]:
         for step in claim["steps"]:
             rep = rows.get(index)
             mark = status_mark(rep.status) if rep else {"text": "not checked", "color": "bad"}
-            steps.append({**step, "mark": mark, "tactic_used": rep.tactic if rep else "",
-                          "seconds": rep.seconds if rep else 0.0})
+            steps.append(
+                {
+                    **step,
+                    "mark": mark,
+                    "tactic_used": rep.tactic if rep else "",
+                    "seconds": rep.seconds if rep else 0.0,
+                }
+            )
             index += 1
         status = claim_status.get(claim["name"], Status("failed"))
         if not d.ok and status.ok:
             status = Status("failed")  # a failed numeric check sinks every claim of the derivation
-        out.append({**claim, "number": f"{prefix}.{k}", "mark": status_mark(status),
-                    "status": status.label, "steps": steps,
-                    "seconds": sum(s["seconds"] for s in steps),
-                    "tactics": sorted({s["tactic_used"] for s in steps if s["tactic_used"]})})
+        out.append(
+            {
+                **claim,
+                "number": f"{prefix}.{k}",
+                "mark": status_mark(status),
+                "status": status.label,
+                "steps": steps,
+                "seconds": sum(s["seconds"] for s in steps),
+                "tactics": sorted({s["tactic_used"] for s in steps if s["tactic_used"]}),
+            }
+        )
     return out
+
+
+def _empty_view(d: DerivationReport) -> dict[str, Any]:
+    """What the templates need of a derivation that could not be checked or rendered."""
+    from .latex import prose
+
+    return {"title_tex": prose(d.title.replace("$", "")), "gloss_tex": "", "order": 1000,
+            "assumptions_tex": [], "symbol_assumptions": [], "definitions": [], "claims": [],
+            "results": [], "checks": [], "remarks_tex": [], "sources_tex": [], "examples": [],
+            "notation": []}
 
 
 def sheet_context(report: Report, info: BuildInfo) -> dict[str, Any]:
     """Everything the cheat-sheet template needs."""
+    from .latex import prose
+
+    for d in report.derivations:
+        if not d.view.get("claims") and "title_tex" not in d.view:
+            d.view = _empty_view(d)
     reports = sorted(report.derivations, key=lambda d: (d.view.get("order", 100), d.id))
     prefix = _numbers(reports)
     derivations = []
     for d in reports:
-        derivations.append({
-            "id": d.id, "anchor": f"deriv:{d.id}", "view": d.view, "topic": d.topic,
-            "mark": status_mark(d.status if d.ok else Status("failed")),
-            "numeric_mark": _max_error(d), "claims": _claims(d, prefix[d.id]),
-            "numeric": [n.to_json() for n in d.numeric], "error": d.error,
-        })
+        derivations.append(
+            {
+                "id": d.id,
+                "anchor": f"deriv:{d.id}",
+                "view": d.view,
+                "topic": d.topic,
+                "mark": status_mark(d.status if d.ok else Status("failed")),
+                "numeric_mark": _max_error(d),
+                "claims": _claims(d, prefix[d.id]),
+                "numeric": [{**n.to_json(), "description_tex": prose(n.description)} for n in d.numeric],
+                "error": d.error,
+            }
+        )
     topics: list[dict[str, Any]] = []
     for d in derivations:
         if not topics or topics[-1]["name"] != d["topic"]:

@@ -34,7 +34,7 @@ _CANON = sp.Dummy("k", integer=True)
 
 def _sum_parts(s: sp.Sum) -> list[Any]:
     """Split one single-index Sum over its summand's terms, constants factored out."""
-    (var, lo, hi), = s.limits
+    ((var, lo, hi),) = s.limits
     body = sp.expand(s.function)
     parts = []
     for term in sp.Add.make_args(body):
@@ -60,7 +60,7 @@ def sum_normal(expr: Any) -> Any:
 
     def visit(e):
         if isinstance(e, sp.Sum) and len(e.limits) == 1:
-            (var, lo, hi), = e.limits
+            ((var, lo, hi),) = e.limits
             body = visit(e.function).xreplace({var: _CANON})
             return sp.Add(*_sum_parts(sp.Sum(body, (_CANON, lo, hi))))
         if isinstance(e, sp.Sum):  # nested sums: normalise the innermost first
@@ -83,8 +83,10 @@ def merge_sums(expr: Any) -> Any:
         for f in sp.Mul.make_args(term):
             (sums if isinstance(f, sp.Sum) else coeff).append(f)
         if len(sums) == 1:
-            (var, lo, hi), = sums[0].limits
-            groups.setdefault((lo, hi), []).append(sp.Mul(*coeff) * sums[0].function.xreplace({var: _CANON}))
+            ((var, lo, hi),) = sums[0].limits
+            groups.setdefault((lo, hi), []).append(
+                sp.Mul(*coeff) * sums[0].function.xreplace({var: _CANON})
+            )
         else:
             rest.append(term)
     merged = [sp.Sum(sp.Add(*bodies), (_CANON, lo, hi)) for (lo, hi), bodies in groups.items()]
@@ -304,6 +306,7 @@ def monotone_args(a: Any, b: Any) -> tuple[Any, Any] | None:
 
     ``1`` counts as ``exp(0)``.
     """
+
     def as_exp(e):
         return sp.exp(0, evaluate=False) if e == 1 else e
 

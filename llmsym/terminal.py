@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from .report import DerivationReport, Report
 
-MARK = {"proved": "ok", "proved_for": "ok", "definition": "def", "assumption": "asm",
-        "failed": "FAIL", "timeout": "TIME", "error": "ERR"}
+MARK = {
+    "proved": "ok",
+    "proved_for": "ok",
+    "definition": "def",
+    "assumption": "asm",
+    "failed": "FAIL",
+    "timeout": "TIME",
+    "error": "ERR",
+}
 
 
 def summary_table(report: Report) -> str:
@@ -16,13 +23,17 @@ def summary_table(report: Report) -> str:
         proved = sum(1 for s in d.steps if s.status.kind in ("proved", "proved_for"))
         checked = sum(1 for s in d.steps if s.status.kind not in ("definition", "assumption"))
         numeric = sum(1 for n in d.numeric if n.passed)
-        lines.append(f"{MARK.get(d.status.kind, '?'):>4}  {d.id:<{width}}  {d.status.label:<24}"
-                     f" steps {proved}/{checked}  numeric {numeric}/{len(d.numeric)}  {d.seconds:6.2f} s")
+        lines.append(
+            f"{MARK.get(d.status.kind, '?'):>4}  {d.id:<{width}}  {d.status.label:<24}"
+            f" steps {proved}/{checked}  numeric {numeric}/{len(d.numeric)}  {d.seconds:6.2f} s"
+        )
     for f in report.load_failures:
         lines.append(f" ERR  {f}")
     s = report.summary()
-    lines.append(f"{s['ok']}/{s['derivations']} derivations hold"
-                 + (f"; {len(report.load_failures)} file(s) failed to load" if report.load_failures else ""))
+    lines.append(
+        f"{s['ok']}/{s['derivations']} derivations hold"
+        + (f"; {len(report.load_failures)} file(s) failed to load" if report.load_failures else "")
+    )
     return "\n".join(lines)
 
 
@@ -43,8 +54,12 @@ def failures(report: Report) -> str:
             if s.claim in claims:
                 reason = claims[s.claim]["steps"][s.index - first[s.claim]]["reason"]
             out.append(f"{d.id}: step {s.index} ({s.claim}: {reason}) {s.status.label}")
-            for label, value in (("", s.message), ("tactics tried: ", ", ".join(s.tried)),
-                                 ("residual: ", s.residual), ("at: ", s.point)):
+            for label, value in (
+                ("", s.message),
+                ("tactics tried: ", ", ".join(s.tried)),
+                ("residual: ", s.residual),
+                ("at: ", s.point),
+            ):
                 if value:
                     out.append(f"  {label}{value}")
         for n in d.numeric:
@@ -56,7 +71,11 @@ def failures(report: Report) -> str:
 def chain(d: DerivationReport) -> str:
     """A derivation's chains, readable in a terminal (formulas in LaTeX source)."""
     v = d.view
-    lines = [f"{d.id}: {v.get('title', d.title)}  [{d.status.label}]", f"  {v.get('gloss', '')}", ""]
+    lines = [
+        f"{d.id}: {v.get('title', d.title)}  [{d.status.label}]",
+        f"  {v.get('gloss', '')}",
+        "",
+    ]
     for a in v.get("assumptions", []):
         lines.append(f"  assume: {a}")
     for a in v.get("symbol_assumptions", []):
@@ -67,7 +86,11 @@ def chain(d: DerivationReport) -> str:
     index = len(v.get("definitions", [])) + 1
     for c in v.get("claims", []):
         status = d.claim_status.get(c["name"])
-        lines += ["", f"  {c['title']}  [{status.label if status else '?'}]", f"      {c.get('start_text', c['start'])}"]
+        lines += [
+            "",
+            f"  {c['title']}  [{status.label if status else '?'}]",
+            f"      {c.get('start_text', c['start'])}",
+        ]
         for step in c["steps"]:
             rep = by_index.get(index)
             mark = f"{rep.status.label}, {rep.tactic}" if rep else "?"

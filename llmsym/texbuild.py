@@ -16,10 +16,18 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-LATEXMK = ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error",
-           "-no-shell-escape"]
-INSTALL_HINT = ("install TeX Live: sudo apt-get install texlive-latex-base texlive-latex-recommended "
-                "texlive-latex-extra texlive-fonts-recommended lmodern latexmk (or run `make pdf`)")
+LATEXMK = [
+    "latexmk",
+    "-pdf",
+    "-interaction=nonstopmode",
+    "-halt-on-error",
+    "-file-line-error",
+    "-no-shell-escape",
+]
+INSTALL_HINT = (
+    "install TeX Live: sudo apt-get install texlive-latex-base texlive-latex-recommended "
+    "texlive-latex-extra texlive-fonts-recommended lmodern latexmk (or run `make pdf`)"
+)
 
 
 @dataclass
@@ -55,7 +63,7 @@ def log_excerpt(log_text: str, context: int = 3) -> str:
     picked: list[str] = []
     for i, line in enumerate(lines):
         if re.match(r"^(\./)?[^:\s]+\.tex:\d+: ", line) or line.startswith("!"):
-            picked += lines[i: i + context + 1]
+            picked += lines[i : i + context + 1]
             if len(picked) > 30:
                 break
     return "\n".join(picked) if picked else "\n".join(lines[-15:])
@@ -70,9 +78,16 @@ def compile_pdf(tex: Path, out_dir: Path, timeout: float = 300.0) -> Compiled:
         work_dir = Path(work)
         shutil.copyfile(tex, work_dir / tex.name)
         try:
-            proc = subprocess.run(LATEXMK + [tex.name], cwd=work_dir, env=env, timeout=timeout,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                  stdin=subprocess.DEVNULL)
+            proc = subprocess.run(
+                LATEXMK + [tex.name],
+                cwd=work_dir,
+                env=env,
+                timeout=timeout,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                stdin=subprocess.DEVNULL,
+            )
             failed, output = proc.returncode != 0, proc.stdout
         except subprocess.TimeoutExpired:
             failed, output = True, f"latexmk did not finish within {timeout:g} s"

@@ -10,8 +10,8 @@ from typing import Any
 
 import sympy as sp
 
-from .latex import REL_LATEX, plain, prose, relation_latex, to_latex
 from .codegen import python_expression
+from .latex import REL_LATEX, plain, prose, relation_latex, to_latex
 from .model import Claim, Derivation, Result
 
 
@@ -57,7 +57,9 @@ def _domain(atom: Any) -> str | None:
 
 def symbol_assumptions(derivation: Derivation) -> list[str]:
     """The domains of every symbol used, as LaTeX, sorted."""
-    exprs = [c.start for c in derivation.claims] + [s.expr for c in derivation.claims for s in c.steps]
+    exprs = [c.start for c in derivation.claims] + [
+        s.expr for c in derivation.claims for s in c.steps
+    ]
     exprs += [d.rhs for d in derivation.definitions] + [d.lhs for d in derivation.definitions]
     return domains(exprs)
 
@@ -143,16 +145,30 @@ def build_view(derivation: Derivation) -> dict[str, Any]:
         "assumptions_tex": [prose(a) for a in derivation.assumptions],
         "symbol_assumptions": symbol_assumptions(derivation),
         "definitions": [
-            {"name": d.name, "latex": rf"{to_latex(d.lhs)} := {to_latex(d.rhs)}",
-             "note": plain(d.note), "note_tex": prose(d.note)}
+            {
+                "name": d.name,
+                "latex": rf"{to_latex(d.lhs)} := {to_latex(d.rhs)}",
+                "note": plain(d.note),
+                "note_tex": prose(d.note),
+            }
             for d in derivation.definitions
         ],
         "claims": [claim_view(c) for c in derivation.claims],
         "results": [result_view(r) for r in derivation.results],
-        "checks": [{"name": c.name, "description": plain(c.description),
-                    "description_tex": prose(c.description)} for c in derivation.checks],
+        "checks": [
+            {
+                "name": c.name,
+                "description": plain(c.description),
+                "description_tex": prose(c.description),
+            }
+            for c in derivation.checks
+        ],
         "notation": [
-            {"symbol": k if isinstance(k, str) else to_latex(k), "meaning": plain(v), "meaning_tex": prose(v)}
+            {
+                "symbol": k if isinstance(k, str) else to_latex(k),
+                "meaning": plain(v),
+                "meaning_tex": prose(v),
+            }
             for k, v in derivation.notation.items()
         ],
         "sources": [plain(s) for s in derivation.sources],

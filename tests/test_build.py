@@ -15,8 +15,14 @@ EPOCH = {"SOURCE_DATE_EPOCH": "1767225600"}  # 2026-01-01
 
 
 def llmsym(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "llmsym", *args], capture_output=True, text=True,
-                          cwd=ROOT, env={**os.environ, **(env or {})}, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "llmsym", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=900,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -29,8 +35,9 @@ def built(tmp_path_factory):
 
 
 def pdftotext(pdf: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def test_pdf_names_every_derivation(built, full_report):
@@ -42,7 +49,9 @@ def test_pdf_names_every_derivation(built, full_report):
 def test_tex_is_identical_across_two_runs(built, tmp_path):
     proc = llmsym("build", "--tex-only", "--build-dir", str(tmp_path), env=EPOCH)
     assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "llmsym-cheatsheet.tex").read_bytes() == (built / "llmsym-cheatsheet.tex").read_bytes()
+    assert (tmp_path / "llmsym-cheatsheet.tex").read_bytes() == (
+        built / "llmsym-cheatsheet.tex"
+    ).read_bytes()
 
 
 def test_latex_error_keeps_the_previous_pdf(built, tmp_path):
@@ -55,7 +64,8 @@ def test_latex_error_keeps_the_previous_pdf(built, tmp_path):
         "import sympy as sp\nfrom llmsym.model import Claim, Derivation, Step\n"
         "x = sp.Symbol('x', real=True)\n"
         "DERIVATION = Derivation(id='bad-tex', title='Bad', topic='User', gloss='$\\\\undefinedmacro$',\n"
-        "    claims=(Claim('a', 'a', start=x, steps=(Step(x, 'same'),)),))\n")
+        "    claims=(Claim('a', 'a', start=x, steps=(Step(x, 'same'),)),))\n"
+    )
     proc = llmsym("build", "--derivations", str(bad), "--build-dir", str(folder), env=EPOCH)
     assert proc.returncode == 3
     assert "LaTeX failed" in proc.stderr and "undefinedmacro" in proc.stderr

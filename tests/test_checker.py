@@ -21,15 +21,18 @@ def check(start, *steps, timeout=10.0):
 
 
 def test_true_step_is_proved_with_its_tactic():
-    (rep,) = check(sp.Sum(sp.exp(z[j] + c), (j, 1, n)),
-                   Step(sp.exp(c) * sp.Sum(sp.exp(z[j]), (j, 1, n)), "factor out", "sum"))
+    (rep,) = check(
+        sp.Sum(sp.exp(z[j] + c), (j, 1, n)),
+        Step(sp.exp(c) * sp.Sum(sp.exp(z[j]), (j, 1, n)), "factor out", "sum"),
+    )
     assert rep.status.kind == PROVED
     assert rep.tactic == "sum"
 
 
 def test_sign_flip_is_rejected_with_residual_and_point():
-    (rep,) = check(sp.Sum(z[j] + c, (j, 1, n)),
-                   Step(sp.Sum(z[j], (j, 1, n)) - n * c, "planted sign flip"))
+    (rep,) = check(
+        sp.Sum(z[j] + c, (j, 1, n)), Step(sp.Sum(z[j], (j, 1, n)) - n * c, "planted sign flip")
+    )
     assert rep.status.kind == FAILED
     assert "false at a random point" in rep.message
     assert rep.residual == "2*c*n"
@@ -55,8 +58,10 @@ def test_same_identity_is_proved_under_positivity():
 
 
 def test_notation_unfolds():
-    (rep,) = check(softmax(z[j] + c, j, n, i),
-                   Step(sp.exp(z[i]) / sp.Sum(sp.exp(z[j]), (j, 1, n)), "shift", "unfold+sum+cancel"))
+    (rep,) = check(
+        softmax(z[j] + c, j, n, i),
+        Step(sp.exp(z[i]) / sp.Sum(sp.exp(z[j]), (j, 1, n)), "shift", "unfold+sum+cancel"),
+    )
     assert rep.status.kind == PROVED
 
 
@@ -66,15 +71,24 @@ def test_false_inequality_is_rejected():
 
 
 def test_sizes_give_a_bounded_status_never_proved():
-    (rep,) = check(sp.Sum(z[j], (j, 1, n)) ** 2,
-                   Step(sp.Sum(z[j] ** 2, (j, 1, n)) + 2 * sp.Sum(z[j] * sp.Sum(z[i], (i, 1, j - 1)), (j, 1, n)),
-                        "square of a sum", sizes=Sizes(n, 1, 6)))
+    (rep,) = check(
+        sp.Sum(z[j], (j, 1, n)) ** 2,
+        Step(
+            sp.Sum(z[j] ** 2, (j, 1, n))
+            + 2 * sp.Sum(z[j] * sp.Sum(z[i], (i, 1, j - 1)), (j, 1, n)),
+            "square of a sum",
+            sizes=Sizes(n, 1, 6),
+        ),
+    )
     assert rep.status.kind == PROVED_FOR
     assert rep.status.label == "proved for n = 1..6"
 
 
 def test_sizes_reject_a_wrong_instance():
-    (rep,) = check(sp.Sum(z[j], (j, 1, n)) ** 2, Step(sp.Sum(z[j] ** 2, (j, 1, n)), "wrong", sizes=Sizes(n, 1, 4)))
+    (rep,) = check(
+        sp.Sum(z[j], (j, 1, n)) ** 2,
+        Step(sp.Sum(z[j] ** 2, (j, 1, n)), "wrong", sizes=Sizes(n, 1, 4)),
+    )
     assert rep.status.kind == FAILED
     assert "n = 2" in rep.message  # n = 1 holds; the first counterexample size is named
 

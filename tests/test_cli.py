@@ -16,8 +16,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def llmsym(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "llmsym", *args], capture_output=True, text=True,
-                          cwd=ROOT, env={**os.environ, **(env or {})}, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "llmsym", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess) -> None:
@@ -28,8 +34,10 @@ def assert_one_line_error(proc: subprocess.CompletedProcess) -> None:
 
 
 def test_help_does_not_import_sympy():
-    code = "import sys; from llmsym.cli import main; assert 'sympy' not in sys.modules; " \
-           "assert 'numpy' not in sys.modules"
+    code = (
+        "import sys; from llmsym.cli import main; assert 'sympy' not in sys.modules; "
+        "assert 'numpy' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
     proc = llmsym("--help")
     assert proc.returncode == 0 and "verify" in proc.stdout
@@ -65,28 +73,28 @@ def test_show_prints_the_chain(cache_dir):
     assert "Shift invariance" in proc.stdout and "because" in proc.stdout
 
 
-GOOD = '''
+GOOD = """
 import sympy as sp
 from llmsym.model import Claim, Derivation, Step
 x = sp.Symbol("x", real=True)
 DERIVATION = Derivation(id="user-square", title="A square", topic="User", gloss="(x+1)^2",
     claims=(Claim("sq", "square", start=(x + 1) ** 2, steps=(Step(x**2 + 2*x + 1, "expand"),)),))
-'''
+"""
 
-BROKEN = '''
+BROKEN = """
 import sympy as sp
 
 x = sp.Symbol("x")
 y = 1 / 0
-'''
+"""
 
-PLANTED = '''
+PLANTED = """
 import sympy as sp
 from llmsym.model import Claim, Derivation, Step
 x = sp.Symbol("x", real=True)
 DERIVATION = Derivation(id="user-wrong", title="A wrong square", topic="User", gloss="no",
     claims=(Claim("sq", "square", start=(x + 1) ** 2, steps=(Step(x**2 + 1, "forgot 2x"),)),))
-'''
+"""
 
 
 def test_broken_user_file_is_named_and_the_others_still_verify(tmp_path):
@@ -94,7 +102,9 @@ def test_broken_user_file_is_named_and_the_others_still_verify(tmp_path):
     folder.mkdir()
     (folder / "good.py").write_text(textwrap.dedent(GOOD))
     (folder / "broken.py").write_text(textwrap.dedent(BROKEN))
-    proc = llmsym("verify", "--json", "--derivations", str(folder), "--build-dir", str(tmp_path / "b"))
+    proc = llmsym(
+        "verify", "--json", "--derivations", str(folder), "--build-dir", str(tmp_path / "b")
+    )
     assert proc.returncode == 1
     data = json.loads(proc.stdout)
     ids = {d["id"]: d["status"] for d in data["derivations"]}
@@ -108,7 +118,9 @@ def test_a_failed_step_exits_1_and_names_step_reason_and_residual(tmp_path):
     folder = tmp_path / "mine"
     folder.mkdir()
     (folder / "wrong.py").write_text(textwrap.dedent(PLANTED))
-    proc = llmsym("verify", "user-wrong", "--derivations", str(folder), "--build-dir", str(tmp_path / "b"))
+    proc = llmsym(
+        "verify", "user-wrong", "--derivations", str(folder), "--build-dir", str(tmp_path / "b")
+    )
     assert proc.returncode == 1
     assert "user-wrong: step 1 (sq: forgot 2x) failed" in proc.stderr
     assert "residual: 2*x" in proc.stderr and "at: x = " in proc.stderr
@@ -122,13 +134,16 @@ def test_warm_cache_is_used_and_no_cache_rechecks(cache_dir):
     warm_seconds = time.perf_counter() - started
     cold = llmsym("verify", "softmax-shift", "--json", "--no-cache", "--build-dir", str(cache_dir))
     assert warm.returncode == cold.returncode == 0
-    strip = lambda out: [(s["index"], s["status"]) for s in json.loads(out)["derivations"][0]["steps"]]  # noqa: E731
+    strip = lambda out: [
+        (s["index"], s["status"]) for s in json.loads(out)["derivations"][0]["steps"]
+    ]  # noqa: E731
     assert strip(warm.stdout) == strip(cold.stdout)
     assert warm_seconds < 30  # a sanity bound only; speed is measured by `make bench`
 
 
-@pytest.mark.parametrize("args", [["verify", "--timeout", "abc"], ["build", "--paper", "a3"],
-                                  ["verify", "--jobs", "0"]])
+@pytest.mark.parametrize(
+    "args", [["verify", "--timeout", "abc"], ["build", "--paper", "a3"], ["verify", "--jobs", "0"]]
+)
 def test_bad_options_exit_2_without_traceback(args):
     proc = llmsym(*args)
     assert proc.returncode == 2

@@ -30,8 +30,13 @@ def test_at_least_200_mutants_across_the_derivations():
 
 
 def test_a_sample_of_mutants_is_all_caught():
-    proc = subprocess.run([sys.executable, "-m", "llmsym", "mutate", "--sample", "0.12", "--json"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=1800)
+    proc = subprocess.run(
+        [sys.executable, "-m", "llmsym", "mutate", "--sample", "0.12", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=1800,
+    )
     data = json.loads(proc.stdout)
     assert data["errors"] == []
     assert data["total"] > 20

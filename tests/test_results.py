@@ -18,7 +18,7 @@ from llmsym.errors import UnknownName, UserError
 
 ROOT = Path(__file__).resolve().parent.parent
 
-USER = '''
+USER = """
 import numpy as np
 import sympy as sp
 from llmsym.model import Claim, Derivation, Measurement, NumericCheck, Result, Step
@@ -45,7 +45,7 @@ DERIVATION = Derivation(
                     claim="soft")),
     checks=(NumericCheck("count", count, "loop"),),
 )
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -98,9 +98,25 @@ def test_status_turns_failed_when_the_derivation_fails(tmp_path):
 
 
 def _export(fmt: str, out: Path, user_dir: Path, build: Path) -> None:
-    subprocess.run([sys.executable, "-m", "llmsym", "export", "--format", fmt, "-o", str(out),
-                    "--derivations", str(user_dir), "--build-dir", str(build)],
-                   check=True, cwd=ROOT, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "llmsym",
+            "export",
+            "--format",
+            fmt,
+            "-o",
+            str(out),
+            "--derivations",
+            str(user_dir),
+            "--build-dir",
+            str(build),
+        ],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -120,8 +136,10 @@ def test_exported_module_runs_without_sympy_and_agrees(exported, found):
     rng = random.Random(7)
     points = {}
     for name, r in found.items():
-        points[name] = [{p: (rng.randint(1, 4096) if r.integer else rng.uniform(0.1, 4.0))
-                         for p in r.params} for _ in range(5)]
+        points[name] = [
+            {p: (rng.randint(1, 4096) if r.integer else rng.uniform(0.1, 4.0)) for p in r.params}
+            for _ in range(5)
+        ]
     script = textwrap.dedent(f"""
         import json, sys
         sys.modules["sympy"] = None  # any attempt to import SymPy now fails
@@ -130,8 +148,14 @@ def test_exported_module_runs_without_sympy_and_agrees(exported, found):
         points = json.loads(sys.stdin.read())
         print(json.dumps({{n: [getattr(formulas, n)(**kw) for kw in pts] for n, pts in points.items()}}))
     """)
-    proc = subprocess.run([sys.executable, "-c", script], input=json.dumps(points),
-                          capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": ""})
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        input=json.dumps(points),
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
     values = json.loads(proc.stdout)
     assert set(values) == set(found)
     for name, r in found.items():
@@ -155,4 +179,6 @@ def test_json_export_shape(exported, found):
     assert {r["name"] for r in data["results"]} == set(found)
     for row in data["results"]:
         assert {"name", "latex", "sympy", "params", "doc", "status", "derivation"} <= set(row)
-        assert isinstance(row["params"], list) and row["sympy"].startswith(("Add", "Mul", "Pow", "Symbol", "log"))
+        assert isinstance(row["params"], list) and row["sympy"].startswith(
+            ("Add", "Mul", "Pow", "Symbol", "log")
+        )

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import importlib
 
-from .softmax import logsumexp, softmax
+from .softmax import logsumexp as logsumexp
+from .softmax import softmax as softmax
 
 # public name -> submodule that defines it
 _WHERE = {
