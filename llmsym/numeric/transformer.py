@@ -99,9 +99,12 @@ class Counter:
 
     matmul_flops: dict[str, int] = field(default_factory=dict)
     elements: dict[str, int] = field(default_factory=dict)
+    tape: list[tuple[np.ndarray, np.ndarray]] | None = None  # operands, kept when a list is given
 
     def matmul(self, a: np.ndarray, b: np.ndarray, name: str) -> np.ndarray:
         """``a @ b``, charged 2 FLOPs per multiply-accumulate it performs."""
+        if self.tape is not None:
+            self.tape.append((a, b))
         out = np.matmul(a, b)
         m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
         products = int(np.prod(out.shape[:-2], dtype=np.int64))
@@ -116,6 +119,23 @@ class Counter:
     @property
     def flops(self) -> int:
         return sum(self.matmul_flops.values())
+
+
+def backward(tape: list[tuple[np.ndarray, np.ndarray]], counter: Counter,
+             rng: np.random.Generator) -> None:
+    """Run the gradient products of every recorded ``a @ b`` through ``counter``.
+
+    With an upstream gradient ``g`` of the product's shape, the gradients of
+    the operands are ``g @ b^T`` and ``a^T @ g``; summing them over broadcast
+    batch axes is element-wise work, not counted. Every operand here needs its
+    gradient: weights are trained, and every activation descends from the
+    trained embedding.
+    """
+    for a, b in tape:
+        g = rng.normal(size=np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+                       + (a.shape[-2], b.shape[-1]))
+        counter.matmul(g, np.swapaxes(b, -1, -2), "grad_input")
+        counter.matmul(np.swapaxes(a, -1, -2), g, "grad_weight")
 
 
 # ---------------------------------------------------------------------------
@@ -181,7 +201,7 @@ class KVCache:
 
     @property
     def length(self) -> int:
-        return self.keys[0].shape[2]
+        return self.keys[0].shape[2] if self.keys else 0
 
     @property
     def nbytes(self) -> int:
@@ -220,9 +240,14 @@ class Decoder:
                 add(p + name, c.d_model, c.d_ff)
             add(p + "down", c.d_ff, c.d_model)
             if c.bias:
-                for name, size in (("q", q_width), ("k", kv_width), ("v", kv_width),
-                                   ("o", c.d_model), ("down", c.d_model),
-                                   *((m, c.d_ff) for m in mlp)):
+                for name, size in (
+                    ("q", q_width),
+                    ("k", kv_width),
+                    ("v", kv_width),
+                    ("o", c.d_model),
+                    ("down", c.d_model),
+                    *((m, c.d_ff) for m in mlp),
+                ):
                     add(p + name + ".bias", size)
         self._add_norm(w, "final_norm")
         if not c.tie_embeddings:
@@ -261,7 +286,8 @@ class Decoder:
         if self.config.ffn == "swiglu":
             gate = self._linear(x, p + "gate", counter)
             hidden = _silu(counter.elementwise("activation", gate)) * counter.elementwise(
-                "activation", up)
+                "activation", up
+            )
         else:
             hidden = _gelu(counter.elementwise("activation", up))
         return self._linear(hidden, p + "down", counter)
@@ -280,8 +306,15 @@ class Decoder:
             q, k = _rope(q, positions), _rope(k, positions)
         return q, k, v
 
-    def _attend(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, first: int,
-                counter: Counter, useful_only: bool) -> np.ndarray:
+    def _attend(
+        self,
+        q: np.ndarray,
+        k: np.ndarray,
+        v: np.ndarray,
+        first: int,
+        counter: Counter,
+        useful_only: bool,
+    ) -> np.ndarray:
         """Causal attention of queries at positions first.. over keys 0..; GQA by grouping.
 
         ``useful_only`` multiplies each query by the keys it may see and no more
@@ -293,8 +326,15 @@ class Decoder:
         grouped = q.reshape(b, c.n_kv_heads, c.group, s_q, d_h)
         kt, vv = k[:, :, None].swapaxes(-1, -2), v[:, :, None]
         if useful_only:
-            rows = [self._attend_row(grouped[..., i:i + 1, :], kt[..., :first + i + 1],
-                                     vv[..., :first + i + 1, :], counter) for i in range(s_q)]
+            rows = [
+                self._attend_row(
+                    grouped[..., i : i + 1, :],
+                    kt[..., : first + i + 1],
+                    vv[..., : first + i + 1, :],
+                    counter,
+                )
+                for i in range(s_q)
+            ]
             out = np.concatenate(rows, axis=-2)
         else:
             scores = counter.matmul(grouped, kt, "scores") / np.sqrt(d_h)
@@ -337,8 +377,15 @@ class Decoder:
 
     # -- passes ---------------------------------------------------------------
 
-    def forward(self, tokens: np.ndarray, counter: Counter, *, useful_only: bool = False,
-                cache: KVCache | None = None, start: int = 0) -> np.ndarray:
+    def forward(
+        self,
+        tokens: np.ndarray,
+        counter: Counter,
+        *,
+        useful_only: bool = False,
+        cache: KVCache | None = None,
+        start: int = 0,
+    ) -> np.ndarray:
         """Logits for ``tokens`` (b, s) at positions ``start..start+s-1``.
 
         With a cache, earlier keys and values are read from it and the new ones
@@ -358,10 +405,12 @@ class Decoder:
     def prefill(self, tokens: np.ndarray, fmt: str, counter: Counter) -> tuple[np.ndarray, KVCache]:
         """Run ``tokens`` and keep their keys and values in a cache of element format ``fmt``."""
         cache = KVCache(fmt, [], [])
+        if tokens.shape[1] == 0:  # nothing to cache yet
+            return np.zeros((tokens.shape[0], 0, self.config.vocab_size)), cache
         return self.forward(tokens, counter, cache=cache), cache
 
     def decode_step(self, token: np.ndarray, cache: KVCache, counter: Counter) -> np.ndarray:
-        """Logits of one new token per sequence (``token`` shape (b,)), reading and extending the cache."""
+        """Logits of one new token per sequence (``token``: (b,)); reads and extends the cache."""
         return self.forward(token[:, None], counter, cache=cache, start=cache.length)[:, -1]
 
 
@@ -390,8 +439,9 @@ class Traffic:
         return self.reads + self.writes
 
 
-def standard_attention_io(q: np.ndarray, k: np.ndarray, v: np.ndarray,
-                          traffic: Traffic) -> np.ndarray:
+def standard_attention_io(
+    q: np.ndarray, k: np.ndarray, v: np.ndarray, traffic: Traffic
+) -> np.ndarray:
     """Dao et al. (2022), Algorithm 0: S and P are written to and read back from HBM."""
     s = traffic.write(traffic.read(q) @ traffic.read(k).T)
     e = np.exp(traffic.read(s) - s.max(axis=1, keepdims=True))
@@ -399,8 +449,9 @@ def standard_attention_io(q: np.ndarray, k: np.ndarray, v: np.ndarray,
     return traffic.write(traffic.read(p) @ traffic.read(v))
 
 
-def flash_attention_io(q: np.ndarray, k: np.ndarray, v: np.ndarray, block_cols: int,
-                       block_rows: int, traffic: Traffic) -> np.ndarray:
+def flash_attention_io(
+    q: np.ndarray, k: np.ndarray, v: np.ndarray, block_cols: int, block_rows: int, traffic: Traffic
+) -> np.ndarray:
     """Dao et al. (2022), Algorithm 1: tiles of K, V in the outer loop, of Q, O, l, m inside.
 
     Only the tiles moved between HBM and on-chip memory are counted; the
@@ -409,7 +460,7 @@ def flash_attention_io(q: np.ndarray, k: np.ndarray, v: np.ndarray, block_cols: 
     n, d = q.shape
     out, rowsum, rowmax = np.zeros((n, d)), np.zeros(n), np.full(n, -np.inf)
     for j in range(0, n, block_cols):
-        kj, vj = traffic.read(k[j:j + block_cols]), traffic.read(v[j:j + block_cols])
+        kj, vj = traffic.read(k[j : j + block_cols]), traffic.read(v[j : j + block_cols])
         for i in range(0, n, block_rows):
             rows = slice(i, i + block_rows)
             qi, oi = traffic.read(q[rows]), traffic.read(out[rows])
@@ -419,6 +470,8 @@ def flash_attention_io(q: np.ndarray, k: np.ndarray, v: np.ndarray, block_cols: 
             pij = np.exp(sij - m_new[:, None])
             scale = np.exp(mi - m_new)
             l_new = scale * li + pij.sum(axis=1)
-            out[rows] = traffic.write((scale[:, None] * li[:, None] * oi + pij @ vj) / l_new[:, None])
+            out[rows] = traffic.write(
+                (scale[:, None] * li[:, None] * oi + pij @ vj) / l_new[:, None]
+            )
             rowsum[rows], rowmax[rows] = traffic.write(l_new), traffic.write(m_new)
     return out
