@@ -316,6 +316,15 @@ def mutate(ids, as_json, sample, seed, extra_dirs, jobs) -> None:
     sys.exit(OK if not result["survivors"] and not result["errors"] else CHECK_FAILED)
 
 
+def _register_calc() -> None:
+    from .calc_command import calc  # imports only click at module level
+
+    main.add_command(calc)
+
+
+_register_calc()
+
+
 def run_file(path: str) -> None:
     """``python derivations/x.py``: verify just that file, without the cache."""
     from .checker import check_claims

@@ -41,13 +41,3 @@ def python_expression(expr: Any, integer: bool = False) -> str:
             return printer.doprint(num)
         return f"({printer.doprint(num)}) // {printer.doprint(den)}"
     return printer.doprint(expr)
-
-
-def compile_function(name: str, params: list[str], body: str):
-    """Turn generated code back into a callable (used by ``results.function``)."""
-    import math
-
-    source = f"def {name}({', '.join(params)}):\n    return {body}\n"
-    scope: dict[str, Any] = {"math": math}
-    exec(compile(source, f"<llmsym result {name}>", "exec"), scope)  # our own generated code
-    return scope[name]

@@ -73,7 +73,11 @@ def verify(opts: Options) -> Report:
             if hit is not None:
                 cached[f] = DerivationReport.from_json(hit)
 
-    loaded, failures = load_all([f for f in files if f not in cached])
+    cached_ids = {r.id for r in cached.values()}
+    if opts.ids and set(opts.ids) <= cached_ids:
+        loaded, failures = [], []  # everything asked for is cached: import nothing
+    else:
+        loaded, failures = load_all([f for f in files if f not in cached])
     known = [r.id for r in cached.values()] + [ld.derivation.id for ld in loaded]
     for wanted in opts.ids:
         if wanted not in known:

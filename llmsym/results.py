@@ -8,7 +8,8 @@ status of the claim that proves them::
     >>> kv = results.get("kv_cache_bytes")            # doctest: +SKIP
     >>> kv.status, kv.params                           # doctest: +SKIP
     ('proved', ('n_layers', 'n_kv_heads', 'd_head', 'seq', 'batch', 'bytes_per_element'))
-    >>> kv(n_layers=32, n_kv_heads=8, d_head=128, seq=4096, batch=1, bytes_per_element=2)  # doctest: +SKIP
+    >>> kv.evaluate(n_layers=32, n_kv_heads=8, d_head=128, seq=4096, batch=1,
+    ...             bytes_per_element=2)  # doctest: +SKIP
     536870912
 
 Results come from the verification report (the check cache when it is
@@ -81,8 +82,6 @@ class Result:
         """Evaluate through the generated plain-Python code (exact integers for counts)."""
         self._check_kwargs(kwargs)
         if "python" not in self._cache:
-            from .codegen import compile_function
-
             self._cache["python"] = compile_function(self.name, list(self.params), self.python)
         return self._cache["python"](**kwargs)
 
@@ -102,6 +101,19 @@ class Result:
             "claim": self.claim,
             "integer": self.integer,
         }
+
+
+def compile_function(name: str, params: list[str], body: str) -> Callable[..., Any]:
+    """Turn a result's generated code (see :mod:`llmsym.codegen`) into a function.
+
+    Needs only ``math``: this is how ``calc`` evaluates verified results without SymPy.
+    """
+    import math
+
+    source = f"def {name}({', '.join(params)}):\n    return {body}\n"
+    scope: dict[str, Any] = {"math": math}
+    exec(compile(source, f"<llmsym result {name}>", "exec"), scope)  # the engine's own code
+    return scope[name]
 
 
 def _symbol_named(expr: Any, name: str) -> Any:
@@ -143,25 +155,30 @@ def from_report(report) -> dict[str, Result]:
     return dict(sorted(found.items()))
 
 
-@lru_cache(maxsize=4)
-def _load(build_dir: str, extra_dirs: tuple[str, ...]) -> dict[str, Result]:
+@lru_cache(maxsize=8)
+def _load(build_dir: str, extra_dirs: tuple[str, ...], ids: tuple[str, ...]) -> dict[str, Result]:
     from .pipeline import Options, verify
 
-    return from_report(verify(Options(extra_dirs=extra_dirs, build_dir=Path(build_dir))))
+    return from_report(verify(Options(ids=ids, extra_dirs=extra_dirs, build_dir=Path(build_dir))))
 
 
-def all(build_dir: str | Path | None = None, extra_dirs: tuple[str, ...] = ()) -> dict[str, Result]:  # noqa: A001
+def all(  # noqa: A001 - the name the API promises
+    build_dir: str | Path | None = None,
+    extra_dirs: tuple[str, ...] = (),
+    derivations: tuple[str, ...] = (),
+) -> dict[str, Result]:
     """Every named result, by name (verifying what the cache does not hold).
 
     ``build_dir`` holds the check cache: by default ``$LLMSYM_BUILD_DIR`` or the
-    project's ``build/``.
+    project's ``build/``. ``derivations`` limits the search to those ids: with a
+    warm cache nothing else is loaded or checked.
     """
     import os
 
     from .loader import DEFAULT_BUILD_DIR
 
     folder = build_dir or os.environ.get("LLMSYM_BUILD_DIR") or DEFAULT_BUILD_DIR
-    return _load(str(folder), tuple(extra_dirs))
+    return _load(str(folder), tuple(extra_dirs), tuple(derivations))
 
 
 def get(name: str, **where: Any) -> Result:

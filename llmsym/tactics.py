@@ -195,6 +195,9 @@ TRANSFORMS: dict[str, Callable[[Any], Any]] = {
     "doit": lambda e: sp.expand(e.doit()),
     "unfold": _unfold,
     "simplify": sp.simplify,
+    # merge sums over one range, then drop each sum whose summand ``trig`` reduces to 0
+    "trig_sums": lambda e: sp.expand(merge_sums(e).replace(
+        lambda x: isinstance(x, sp.Sum) and _trig(x.function) == 0, lambda x: sp.S.Zero)),
 }
 
 # Tried in this order after the step's own tactic; ``simplify`` comes last.
