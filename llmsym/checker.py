@@ -41,8 +41,8 @@ from .model import (
 from .report import StepReport
 
 DEFAULT_TIMEOUT = 10.0
-POINTS_BEFORE = 6
-POINTS_AFTER = 3
+POINTS_BEFORE = 5
+POINTS_AFTER = 2
 RESIDUAL_CHARS = 300
 
 
@@ -170,13 +170,14 @@ def _sym(expr: Any) -> Any:
 
 
 def _rewrite(expr: Any, using: tuple) -> Any:
-    """Apply hypotheses as left-to-right rewrites, after linearising sums."""
+    """Apply hypotheses as left-to-right rewrites: on the linearised expression, then
+    again once notation is unfolded (a hypothesis may only match one of the two)."""
     if not using:
         return expr
-    expr = tactics.sum_normal(expr)
-    for hyp in using:
-        lhs = tactics.sum_normal(hyp.lhs)
-        expr = expr.subs(lhs, hyp.rhs)
+    for prepare in (lambda e: e, lambda e: tactics.apply("unfold", e)):
+        expr = tactics.sum_normal(prepare(expr))
+        for hyp in using:
+            expr = expr.subs(tactics.sum_normal(prepare(hyp.lhs)), hyp.rhs)
     return expr
 
 

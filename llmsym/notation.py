@@ -20,6 +20,18 @@ import sympy as sp
 class Notation(sp.Function):
     """Base class: an unevaluated operation that ``doit`` unfolds into its definition."""
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        body = cls.__dict__.get("_latex")
+        if body is not None and not getattr(body, "_takes_exp", False):
+            # SymPy prints f(x)**2 by calling _latex(printer, exp="2"): wrap once here.
+            def _latex(self, printer, exp=None, _body=body, **_):
+                text = _body(self, printer)
+                return text if exp is None else r"\left(%s\right)^{%s}" % (text, exp)
+
+            _latex._takes_exp = True
+            cls._latex = _latex
+
     def doit(self, **hints):
         """Unfold this notation (and any inside it); sums are left as they are."""
         return unfold(self.definition(*[unfold(a) for a in self.args]))

@@ -97,10 +97,38 @@ def draw_sizes(exprs: list, rng: random.Random) -> dict:
     return point
 
 
+def _expand_sums(expr: Any) -> Any:
+    """Write out every sum with integer bounds as an explicit addition (innermost first)."""
+    if not expr.has(sp.Sum):
+        return expr
+
+    def write_out(node):
+        if isinstance(node, sp.Sum) and len(node.limits) == 1:
+            var, lo, hi = node.limits[0]
+            if lo.is_Integer and hi.is_Integer:
+                body = _expand_sums(node.function)
+                return sp.Add(*[body.xreplace({var: sp.Integer(k)}) for k in range(int(lo), int(hi) + 1)])
+        return None
+
+    out = expr.replace(lambda e: isinstance(e, sp.Sum) and write_out(e) is not None, write_out)
+    return out
+
+
 def concrete(expr: Any, sizes: dict) -> Any:
-    """``expr`` at fixed sizes, with every (now finite) sum expanded."""
+    """``expr`` at fixed sizes, with every (now finite) sum written out."""
     expr = unfold(expr)
-    return (expr.subs(sizes) if sizes else expr).doit()
+    if isinstance(expr, sp.MatrixExpr) and not isinstance(expr, sp.MatrixBase):
+        expr = expr.doit()  # an unevaluated product of explicit matrices
+    if expr.has(sp.Derivative):  # differentiate before a size becomes a number
+        expr = expr.replace(lambda e: isinstance(e, sp.Derivative), lambda e: e.doit())
+    if sizes:
+        expr = expr.xreplace(sizes) if not isinstance(expr, sp.MatrixBase) else expr.subs(sizes)
+    if isinstance(expr, sp.MatrixBase):
+        return expr.applyfunc(lambda e: concrete(e, {}))
+    expr = _expand_sums(expr)
+    if expr.has(sp.Sum, sp.Product, sp.Derivative, sp.Limit, sp.Integral):
+        expr = expr.doit()  # what is left needs SymPy's own evaluation
+    return expr
 
 
 def random_point(expr: Any, rng: random.Random) -> dict:
@@ -112,20 +140,94 @@ def random_point(expr: Any, rng: random.Random) -> dict:
     return point
 
 
+_UNARY = {
+    sp.exp: mpmath.exp, sp.log: mpmath.log, sp.sin: mpmath.sin, sp.cos: mpmath.cos,
+    sp.tan: mpmath.tan, sp.sinh: mpmath.sinh, sp.cosh: mpmath.cosh, sp.tanh: mpmath.tanh,
+    sp.Abs: abs, sp.re: mpmath.re, sp.im: mpmath.im, sp.conjugate: mpmath.conj,
+    sp.atan: mpmath.atan, sp.asin: mpmath.asin, sp.acos: mpmath.acos, sp.sign: mpmath.sign,
+}
+_CONSTANTS = {sp.pi: mpmath.pi, sp.E: mpmath.e, sp.I: mpmath.mpc(0, 1)}
+
+
+class _Unsupported(Exception):
+    """A node the direct evaluator does not know; the caller falls back on evalf."""
+
+
+def _walk(e: Any, env: dict, memo: dict) -> Any:
+    """Evaluate a SymPy tree with mpmath, without building any SymPy object."""
+    if e in memo:
+        return memo[e]
+    if e in env:
+        value = env[e]
+    elif e.is_Integer:
+        value = int(e)
+    elif e.is_Rational:
+        value = mpmath.mpf(e.p) / e.q
+    elif e.is_Float:
+        value = mpmath.mpf(e)
+    elif e in _CONSTANTS:
+        value = _CONSTANTS[e]
+    elif e.is_Add:
+        value = mpmath.fsum(_walk(a, env, memo) for a in e.args)
+    elif e.is_Mul:
+        value = mpmath.fprod(_walk(a, env, memo) for a in e.args)
+    elif e.is_Pow:
+        base, power = _walk(e.base, env, memo), _walk(e.exp, env, memo)
+        value = mpmath.power(base, power)
+    elif e.func in _UNARY and len(e.args) == 1:
+        value = _UNARY[e.func](_walk(e.args[0], env, memo))
+    elif isinstance(e, (sp.Max, sp.Min)):
+        args = [_walk(a, env, memo) for a in e.args]
+        value = max(args) if isinstance(e, sp.Max) else min(args)
+    else:
+        raise _Unsupported(type(e).__name__)
+    memo[e] = value
+    return value
+
+
+class Evaluator:
+    """A concrete expression (or matrix) evaluated at many points, with mpmath at 40 digits.
+
+    The tree is walked directly (no SymPy object is built per point); an
+    unknown node falls back on substitution and ``evalf``.
+    """
+
+    def __init__(self, concrete_expr: Any) -> None:
+        items = list(concrete_expr) if isinstance(concrete_expr, sp.MatrixBase) else [concrete_expr]
+        self.items = [sp.sympify(item) for item in items]
+
+    def _direct(self, values: dict) -> list:
+        env = {k: _mp(v) for k, v in values.items()}
+        memo: dict = {}
+        with mpmath.workdps(PRECISION):
+            return [complex(_walk(item, env, memo)) for item in self.items]
+
+    def __call__(self, values: dict) -> list | None:
+        """The values at ``values``; None where undefined (a pole, an overflow)."""
+        try:
+            try:
+                nums = self._direct(values)
+            except _Unsupported:
+                nums = [complex(sp.N(i.xreplace(values), PRECISION)) for i in self.items]
+        except (ArithmeticError, ValueError, TypeError, RecursionError):  # undefined here
+            return None
+        if not all(mpmath.isfinite(x.real) and mpmath.isfinite(x.imag) for x in nums):
+            return None
+        return nums
+
+
+def _mp(value: Any) -> Any:
+    """A SymPy number as an mpmath one (integers stay integers)."""
+    if value.is_Integer:
+        return int(value)
+    if value.is_Float:
+        return mpmath.mpf(value)
+    return mpmath.mpc(complex(value))
+
+
 def numeric_value(concrete_expr: Any, values: dict) -> list | None:
     """A concrete expression (or matrix) at ``values``; None where undefined."""
-    items = list(concrete_expr) if isinstance(concrete_expr, sp.MatrixBase) else [concrete_expr]
-    out = []
-    for item in items:
-        val = sp.sympify(item).xreplace(values)
-        try:
-            num = complex(sp.N(val, PRECISION))
-        except (TypeError, ValueError, ZeroDivisionError, OverflowError):
-            return None
-        if not (mpmath.isfinite(num.real) and mpmath.isfinite(num.imag)):
-            return None
-        out.append(num)
-    return out
+    return Evaluator(concrete_expr)(values)
 
 
 def evaluate(expr: Any, point: dict) -> list | None:
@@ -147,10 +249,10 @@ def paired_points(a: Any, b: Any, rng: random.Random, count: int):
         key = tuple(sorted((str(k), int(v)) for k, v in sizes.items()))
         if key not in memo:
             ca, cb = concrete(a, sizes), concrete(b, sizes)
-            memo[key] = (ca, cb, sorted(_atoms(ca) | _atoms(cb), key=str))
-        ca, cb, atoms = memo[key]
+            memo[key] = (Evaluator(ca), Evaluator(cb), sorted(_atoms(ca) | _atoms(cb), key=str))
+        fa, fb, atoms = memo[key]
         values = {atom: value_for(atom, rng) for atom in atoms}
-        va, vb = numeric_value(ca, values), numeric_value(cb, values)
+        va, vb = fa(values), fb(values)
         if va is None or vb is None:
             continue  # a pole or an overflow: draw another point
         found += 1

@@ -29,7 +29,24 @@ from .notation import Notation, unfold
 # Sum-aware rewriting
 # ---------------------------------------------------------------------------
 
-_CANON = sp.Dummy("k", integer=True)
+_CANON: list[Any] = []
+
+
+def _canon(body: Any) -> Any:
+    """The canonical index for a sum of ``body``: one per nesting height.
+
+    A sum whose body holds sums of height h gets the index of height h + 1, so
+    renaming an outer index can never capture an inner one, and equal sums
+    get equal names wherever they stand.
+    """
+    height = max((1 + _height(s.function) for s in body.atoms(sp.Sum)), default=0)
+    while len(_CANON) <= height:
+        _CANON.append(sp.Dummy(f"k{len(_CANON)}", integer=True))
+    return _CANON[height]
+
+
+def _height(body: Any) -> int:
+    return max((1 + _height(s.function) for s in body.atoms(sp.Sum)), default=0)
 
 
 def _sum_parts(s: sp.Sum) -> list[Any]:
@@ -43,7 +60,9 @@ def _sum_parts(s: sp.Sum) -> list[Any]:
             (inner if f.has(var) else outer).append(f)
         coeff = sp.Mul(*outer)
         if inner:
-            parts.append(coeff * sp.Sum(sp.Mul(*inner), (var, lo, hi)))
+            summand = sp.Mul(*inner)
+            k = _canon(summand)  # the split-off sum may be lower than the one it came from
+            parts.append(coeff * sp.Sum(summand.xreplace({var: k}), (k, lo, hi)))
         else:
             parts.append(coeff * (hi - lo + 1))
     return parts
@@ -51,7 +70,8 @@ def _sum_parts(s: sp.Sum) -> list[Any]:
 
 def sum_normal(expr: Any) -> Any:
     """Linearise sums: expand summands, split over ``+``, pull constant factors out,
-    rename every dummy index to one canonical name, then collect equal sums.
+    rename every dummy index to a canonical name (one per nesting height), then collect
+    equal sums.
 
     ``Sum(a*x_i + y_i) - a*Sum(x_j)`` becomes ``Sum(y_k)``.
     """
@@ -61,8 +81,9 @@ def sum_normal(expr: Any) -> Any:
     def visit(e):
         if isinstance(e, sp.Sum) and len(e.limits) == 1:
             ((var, lo, hi),) = e.limits
-            body = visit(e.function).xreplace({var: _CANON})
-            return sp.Add(*_sum_parts(sp.Sum(body, (_CANON, lo, hi))))
+            body = visit(e.function)
+            k = _canon(body)
+            return sp.Add(*_sum_parts(sp.Sum(body.xreplace({var: k}), (k, lo, hi))))
         if isinstance(e, sp.Sum):  # nested sums: normalise the innermost first
             inner = sp.Sum(visit(e.function), e.limits[0])
             return visit(sp.Sum(visit(inner), *e.limits[1:]))
@@ -84,12 +105,14 @@ def merge_sums(expr: Any) -> Any:
             (sums if isinstance(f, sp.Sum) else coeff).append(f)
         if len(sums) == 1:
             ((var, lo, hi),) = sums[0].limits
-            groups.setdefault((lo, hi), []).append(
-                sp.Mul(*coeff) * sums[0].function.xreplace({var: _CANON})
-            )
+            groups.setdefault((lo, hi), []).append((var, sp.Mul(*coeff) * sums[0].function))
         else:
             rest.append(term)
-    merged = [sp.Sum(sp.Add(*bodies), (_CANON, lo, hi)) for (lo, hi), bodies in groups.items()]
+    merged = []
+    for (lo, hi), parts in groups.items():
+        # one index higher than every sum inside any of the bodies: no capture
+        k = _canon(sp.Add(*[body for _, body in parts]))
+        merged.append(sp.Sum(sp.Add(*[body.xreplace({var: k}) for var, body in parts]), (k, lo, hi)))
     return sp.Add(*merged, *rest)
 
 
@@ -271,7 +294,7 @@ def plan(hint: str, expr: Any) -> list[str]:
 # ---------------------------------------------------------------------------
 
 
-def nonneg(e: Any) -> bool:
+def nonneg(e: Any, depth: int = 0) -> bool:
     """A sufficient, structural test that ``e >= 0`` under the assumptions.
 
     True only when shown; False means "not shown", not "negative".
@@ -279,25 +302,46 @@ def nonneg(e: Any) -> bool:
     e = sp.sympify(e)
     if e.is_nonnegative:
         return True
-    if isinstance(e, sp.Add):
-        return all(nonneg(t) for t in e.args)
-    if isinstance(e, sp.Mul):
-        signs = [(nonneg(f), nonneg(-f)) for f in e.args]
-        if all(p or n for p, n in signs):
-            negatives = sum(1 for p, n in signs if not p)
-            return negatives % 2 == 0
+    if depth > 12:  # a guard: -(-x) rebuilt forever would otherwise recurse without end
         return False
+    if isinstance(e, sp.Add):
+        return all(nonneg(t, depth + 1) for t in e.args)
+    if isinstance(e, sp.Mul):
+        coeff, rest = e.as_coeff_Mul()
+        if coeff < 0:
+            return nonpos(rest, depth + 1)
+        return all(nonneg(f, depth + 1) for f in sp.Mul.make_args(rest))
     if isinstance(e, sp.Pow):
         base, power = e.args
         if power.is_integer and power.is_even and base.is_extended_real:
             return True
-        return nonneg(base) and power.is_extended_real is True
+        return nonneg(base, depth + 1) and power.is_extended_real is True
     if isinstance(e, sp.exp):
         return e.args[0].is_extended_real is True
     if isinstance(e, sp.Sum) and len(e.limits) == 1:
         var, lo, hi = e.limits[0]
         k = sp.Dummy("k", integer=True, positive=bool(lo.is_positive))
-        return nonneg(e.function.xreplace({var: k}))
+        return nonneg(e.function.xreplace({var: k}), depth + 1)
+    return False
+
+
+def nonpos(e: Any, depth: int = 0) -> bool:
+    """``e <= 0`` shown structurally: a product with one non-positive factor, or a sum of them."""
+    e = sp.sympify(e)
+    if e.is_nonpositive:
+        return True
+    if depth > 12:
+        return False
+    if isinstance(e, sp.Add):
+        return all(nonpos(t, depth + 1) for t in e.args)
+    if isinstance(e, sp.Mul):
+        coeff, rest = e.as_coeff_Mul()
+        if coeff < 0:
+            return nonneg(rest, depth + 1)
+        factors = sp.Mul.make_args(rest)
+        signs = [(nonneg(f, depth + 1), nonpos(f, depth + 1)) for f in factors]
+        if all(p or n for p, n in signs):
+            return sum(1 for p, _ in signs if not p) % 2 == 1
     return False
 
 

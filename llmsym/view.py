@@ -31,49 +31,42 @@ def _atoms(exprs: list) -> set:
     return atoms
 
 
-def _domain(atom: Any) -> str | None:
-    """``x > 0``, ``n \\in \\mathbb{Z}_{>0}``, ... from a symbol's assumptions."""
+def _domain(atom: Any) -> tuple[str, str] | None:
+    """``(name, "> 0")``, ``(name, "\\in \\mathbb{Z}_{>0}")``, ... from a symbol's assumptions."""
     name = to_latex(atom.label if isinstance(atom, sp.IndexedBase) else atom)
     if isinstance(atom, sp.IndexedBase):
-        name = name + r"_{\bullet}"
+        name = "{%s}_{\\bullet}" % name
     if atom.is_integer:
         if atom.is_positive:
-            return rf"{name} \in \mathbb{{Z}}_{{>0}}"
+            return name, r"\in \mathbb{Z}_{>0}"
         if atom.is_nonnegative:
-            return rf"{name} \in \mathbb{{Z}}_{{\ge 0}}"
-        return rf"{name} \in \mathbb{{Z}}"
-    if atom.is_positive:
-        return rf"{name} > 0"
-    if atom.is_nonnegative:
-        return rf"{name} \ge 0"
-    if atom.is_negative:
-        return rf"{name} < 0"
-    if atom.is_nonpositive:
-        return rf"{name} \le 0"
-    if atom.is_extended_real:
-        return rf"{name} \in \mathbb{{R}}"
+            return name, r"\in \mathbb{Z}_{\ge 0}"
+        return name, r"\in \mathbb{Z}"
+    for test, rel in (("is_positive", "> 0"), ("is_nonnegative", r"\ge 0"),
+                      ("is_negative", "< 0"), ("is_nonpositive", r"\le 0"),
+                      ("is_extended_real", r"\in \mathbb{R}")):
+        if getattr(atom, test):
+            return name, rel
     return None
 
 
 def symbol_assumptions(derivation: Derivation) -> list[str]:
-    """The domains of every symbol used, as LaTeX, sorted."""
-    exprs = [c.start for c in derivation.claims] + [
-        s.expr for c in derivation.claims for s in c.steps
-    ]
+    """The domains of every symbol used, as LaTeX, grouped by domain."""
+    exprs = [c.start for c in derivation.claims] + [s.expr for c in derivation.claims for s in c.steps]
     exprs += [d.rhs for d in derivation.definitions] + [d.lhs for d in derivation.definitions]
     return domains(exprs)
 
 
 def domains(exprs: list) -> list[str]:
-    """The domains of the symbols in some expressions, as LaTeX, sorted."""
-    seen = {}
+    """Symbols grouped by domain: ``i, n \\in \\mathbb{Z}_{>0}``, ``c, z_\\bullet \\in \\mathbb{R}``."""
+    groups: dict[str, set[str]] = {}
     for atom in _atoms(exprs):
         if isinstance(atom, sp.Dummy):
             continue
-        dom = _domain(atom)
-        if dom:
-            seen[dom] = True
-    return sorted(seen)
+        found = _domain(atom)
+        if found:
+            groups.setdefault(found[1], set()).add(found[0])
+    return [f"{', '.join(sorted(names))} {rel}" for rel, names in sorted(groups.items())]
 
 
 def _text(expr: Any) -> str:
@@ -84,7 +77,7 @@ def _text(expr: Any) -> str:
 def claim_view(claim: Claim) -> dict[str, Any]:
     return {
         "name": claim.name,
-        "title": claim.title,
+        "title": plain(claim.title),
         "title_tex": prose(claim.title),
         "note": claim.note,
         "note_tex": prose(claim.note),
