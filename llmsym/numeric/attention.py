@@ -153,7 +153,8 @@ def flash_attention(
     it by ``l_old exp(m_old - m_new) / l_new`` after every block. With
     ``return_lse=True`` it also returns ``L = m + log l`` per query (``-inf``
     for a row that sees no key), what the backward pass stores. Under
-    ``causal=True`` tiles above the diagonal are skipped.
+    ``causal=True`` tiles above the diagonal are skipped. Peak memory is
+    O((n_q + n_k) d + block_size^2): no n_q x n_k array is ever formed.
 
     >>> import numpy as np
     >>> q = k = v = np.eye(3)
@@ -172,37 +173,45 @@ def flash_attention(
     lse = np.full(batch + (n_q,), -np.inf)
     scale = 1.0 / np.sqrt(q.shape[-1])
     for r0 in range(0, n_q, block_size):
-        rows = np.arange(r0, min(r0 + block_size, n_q))
-        mask = (lambda cols, rows=rows: _visible(rows, cols, n_k - n_q)) if causal else None
-        o, lse[..., rows] = _query_block(q[..., rows, :] * scale, k, v, block_size, mask, schedule)
-        out[..., rows, :] = o
+        rows = slice(r0, min(r0 + block_size, n_q))
+        visible = _tile_mask(rows, n_k - n_q) if causal else None
+        out[..., rows, :], lse[..., rows] = _query_block(
+            q[..., rows, :] * scale, k, v, block_size, visible, schedule
+        )
     return (out, lse) if return_lse else out
 
 
+def _tile_mask(rows: slice, offset: int):
+    """For one block of query rows: the causal mask of the key tile ``cols``."""
+    row_ids = np.arange(rows.start, rows.stop)
+    return lambda cols: _visible(row_ids, np.arange(cols.start, cols.stop), offset)
+
+
 def _query_block(
-    q: np.ndarray, k: np.ndarray, v: np.ndarray, block_size: int, mask, schedule: str
+    q: np.ndarray, k: np.ndarray, v: np.ndarray, block_size: int, visible, schedule: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """One block of (pre-scaled) queries against every key block: its output and its L.
 
-    ``mask(cols)`` gives the tile's causal mask, or ``mask`` is None.
+    ``visible(cols)`` gives a tile's causal mask, or ``visible`` is None.
     """
     n_k = k.shape[-2]
     shape = np.broadcast_shapes(q.shape[:-1], k.shape[:-2] + (q.shape[-2],))
     m, ell = np.full(shape, -np.inf), np.zeros(shape)
     acc = np.zeros(shape + (v.shape[-1],))
     for c0 in range(0, n_k, block_size):
-        cols = np.arange(c0, min(c0 + block_size, n_k))
+        cols = slice(c0, min(c0 + block_size, n_k))
         scores = q @ np.swapaxes(k[..., cols, :], -1, -2)
-        if mask is not None:
-            seen = mask(cols)
+        if visible is not None:
+            seen = visible(cols)
             if not seen.any():
-                continue  # the whole tile lies above the diagonal
-            scores = np.where(seen, scores, -np.inf)
+                break  # this tile and all later ones lie above the diagonal
+            if not seen.all():
+                scores = np.where(seen, scores, -np.inf)
         m_new = np.maximum(m, scores.max(axis=-1))
         alpha = np.exp(m - _safe(m_new))  # rescales the old state; 0 while it is empty
         p = np.exp(scores - _safe(m_new)[..., None])
         ell_new = alpha * ell + p.sum(axis=-1)
-        if schedule == "fa2":  # O unnormalised: rescale by e^{m_old - m_new}
+        if schedule == "fa2":  # U unnormalised: rescale by e^{m_old - m_new}
             acc = alpha[..., None] * acc + p @ v[..., cols, :]
         else:  # O normalised: rescale by l_old e^{m_old - m_new} / l_new
             with np.errstate(invalid="ignore", divide="ignore"):

@@ -60,8 +60,9 @@ def rope(
     x = np.asarray(x, dtype=np.float64)
     positions = np.asarray(positions, dtype=np.float64)
     if x.ndim < 2 or positions.shape != x.shape[-2:-1]:
-        raise ValueError(f"x must be (..., seq, d) and positions (seq,): got {x.shape}, "
-                         f"{positions.shape}")
+        raise ValueError(
+            f"x must be (..., seq, d) and positions (seq,): got {x.shape}, {positions.shape}"
+        )
     angles = positions[:, None] * rope_frequencies(x.shape[-1], base)[None, :]  # (seq, d/2)
     cos, sin = np.cos(angles), np.sin(angles)
     half = x.shape[-1] // 2
