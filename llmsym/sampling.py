@@ -122,7 +122,10 @@ def concrete(expr: Any, sizes: dict) -> Any:
     if expr.has(sp.Derivative):  # differentiate before a size becomes a number
         expr = expr.replace(lambda e: isinstance(e, sp.Derivative), lambda e: e.doit())
     if sizes:
-        expr = expr.xreplace(sizes) if not isinstance(expr, sp.MatrixBase) else expr.subs(sizes)
+        try:
+            expr = expr.xreplace(sizes) if not isinstance(expr, sp.MatrixBase) else expr.subs(sizes)
+        except ValueError:  # e.g. a size that is also a sum's index (a mutant): let subs decide
+            expr = expr.subs(sizes)
     if isinstance(expr, sp.MatrixBase):
         return expr.applyfunc(lambda e: concrete(e, {}))
     expr = _expand_sums(expr)
