@@ -16,7 +16,7 @@ import numpy as np
 from sympy import Add, Eq, Integer, Symbol
 
 from llmsym.model import Claim, Derivation, Measurement, NumericCheck, Result, Step
-from llmsym.notation import Notation, unfold
+from llmsym.notation import Named, Notation, unfold
 
 # --- Symbols -----------------------------------------------------------------
 LATEX = {"n_layers": "L", "n_heads": "h", "n_kv_heads": "h_{kv}", "d_head": "d_h",
@@ -24,18 +24,8 @@ LATEX = {"n_layers": "L", "n_heads": "h", "n_kv_heads": "h_{kv}", "d_head": "d_h
          "block_cols": "B_c"}
 
 
-class Size(Symbol):
-    """A positive integer size: a Python keyword in exported code, a short symbol on the sheet."""
-
-    def _latex(self, printer) -> str:
-        return LATEX[self.name]
-
-    def _sympyrepr(self, printer) -> str:  # rebuilt as a plain Symbol by llmsym.results
-        return printer._print(Symbol(self.name, **self._assumptions_orig))
-
-
-def size(name: str) -> Size:
-    return Size(name, integer=True, positive=True)
+def size(name: str) -> Named:
+    return Named(name, LATEX[name], integer=True, positive=True)
 
 
 L, h, h_kv, d_h, s, b, e, M, B_c = map(size, (

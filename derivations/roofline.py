@@ -17,7 +17,7 @@ import numpy as np
 from sympy import Add, Derivative, Eq, Max, Symbol
 
 from llmsym.model import Claim, Definition, Derivation, Measurement, NumericCheck, Result, Step
-from llmsym.notation import Notation, unfold
+from llmsym.notation import Named, Notation, unfold
 
 # --- Symbols -----------------------------------------------------------------
 LATEX = {"p": "p", "q": "q", "r": "r", "n": "n", "bytes_per_element": "e", "batch": "b",
@@ -26,25 +26,15 @@ LATEX = {"p": "p", "q": "q", "r": "r", "n": "n", "bytes_per_element": "e", "batc
          "flops": "F", "bytes_moved": "Q", "flops_per_seq": "f", "cache_per_seq": "c"}
 
 
-class Size(Symbol):
-    """A positive quantity: a Python keyword in exported code, a short symbol on the sheet."""
-
-    def _latex(self, printer) -> str:
-        return LATEX[self.name]
-
-    def _sympyrepr(self, printer) -> str:  # rebuilt as a plain Symbol by llmsym.results
-        return printer._print(Symbol(self.name, **self._assumptions_orig))
-
-
-def size(name: str) -> Size:
-    return Size(name, integer=True, positive=True)
+def size(name: str) -> Named:
+    return Named(name, LATEX[name], integer=True, positive=True)
 
 
 p, q, r, n, e, b, N, L, h, h_kv, d_h = map(size, (
     "p", "q", "r", "n", "bytes_per_element", "batch", "matrix_params", "n_layers", "n_heads",
     "n_kv_heads", "d_head"))
-t = Size("context", integer=True, nonnegative=True)
-peak, bandwidth, F, Q, f, c = (Size(name, positive=True) for name in (
+t = Named("context", LATEX["context"], integer=True, nonnegative=True)
+peak, bandwidth, F, Q, f, c = (Named(name, LATEX[name], positive=True) for name in (
     "peak_flops", "bandwidth", "flops", "bytes_moved", "flops_per_seq", "cache_per_seq"))
 R, I, I_mm = (Symbol(name, positive=True) for name in ("R", "I", r"I_{\mathrm{mm}}"))
 

@@ -16,24 +16,15 @@ import numpy as np
 from sympy import Add, Eq, Integer, Mul, Symbol
 
 from llmsym.model import Claim, Derivation, Measurement, NumericCheck, Result, Step
+from llmsym.notation import Named
 
 # --- Symbols -----------------------------------------------------------------
 LATEX = {"matrix_params": "N", "n_layers": "L", "seq": "s", "n_heads": "h", "d_head": "d_h",
          "tokens": "D", "params": "P", "grad_bytes": "g"}
 
 
-class Size(Symbol):
-    """A positive integer size: a Python keyword in exported code, a short symbol on the sheet."""
-
-    def _latex(self, printer) -> str:
-        return LATEX[self.name]
-
-    def _sympyrepr(self, printer) -> str:  # rebuilt as a plain Symbol by llmsym.results
-        return printer._print(Symbol(self.name, **self._assumptions_orig))
-
-
-def size(name: str) -> Size:
-    return Size(name, integer=True, positive=True)
+def size(name: str) -> Named:
+    return Named(name, LATEX[name], integer=True, positive=True)
 
 
 N, L, s, h, d_h, D, P, g = map(size, (

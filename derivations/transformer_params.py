@@ -16,6 +16,7 @@ import numpy as np
 from sympy import Eq, Integer, Symbol
 
 from llmsym.model import Claim, Derivation, Measurement, NumericCheck, Result, Step
+from llmsym.notation import Named
 
 # --- Symbols -----------------------------------------------------------------
 LATEX = {"n_layers": "L", "d_model": "d", "n_heads": "h", "n_kv_heads": "h_{kv}",
@@ -25,22 +26,12 @@ LATEX = {"n_layers": "L", "d_model": "d", "n_heads": "h", "n_kv_heads": "h_{kv}"
          "bias": r"[\mathrm{bias}]", "matrix_params": "N"}
 
 
-class Size(Symbol):
-    """An integer size: a Python keyword in exported code, a short symbol on the sheet."""
-
-    def _latex(self, printer) -> str:
-        return LATEX[self.name]
-
-    def _sympyrepr(self, printer) -> str:  # rebuilt as a plain Symbol by llmsym.results
-        return printer._print(Symbol(self.name, **self._assumptions_orig))
+def size(name: str) -> Named:
+    return Named(name, LATEX[name], integer=True, positive=True)
 
 
-def size(name: str) -> Size:
-    return Size(name, integer=True, positive=True)
-
-
-def indicator(name: str) -> Size:
-    return Size(name, integer=True, nonnegative=True)
+def indicator(name: str) -> Named:
+    return Named(name, LATEX[name], integer=True, nonnegative=True)
 
 
 L, d, h, h_kv, d_h, m, d_ff, V, n_pos, nu = map(size, (

@@ -213,3 +213,33 @@ class gibbs_gap(Notation):  # noqa: N801
 
     def _latex(self, printer):
         return r"g\left(%s\right)" % printer._print(self.args[0])
+
+
+class Named(sp.Symbol):
+    """A symbol whose name is a Python keyword (for exported code) but prints as on paper.
+
+    >>> L = Named("n_layers", "L", integer=True, positive=True)
+    >>> from llmsym.latex import to_latex
+    >>> to_latex(2 * L), str(L)
+    ('2 L', 'n_layers')
+
+    ``srepr`` writes a plain ``Symbol``, so ``llmsym.results`` rebuilds it
+    without this class. The LaTeX is looked up by name: one display per name.
+    """
+
+    _display: dict[str, str] = {}
+
+    def __new__(cls, name: str, latex: str | None = None, **assumptions):
+        if latex is not None:
+            cls._display[name] = latex
+        return super().__new__(cls, name, **assumptions)
+
+    def __getnewargs_ex__(self):
+        return (self.name,), self._assumptions_orig
+
+    def _latex(self, printer, exp=None):
+        text = self._display.get(self.name) or printer._print_Symbol(sp.Symbol(self.name))
+        return text if exp is None else "{%s}^{%s}" % (text, exp)
+
+    def _sympyrepr(self, printer):
+        return printer._print(sp.Symbol(self.name, **self._assumptions_orig))
