@@ -64,7 +64,7 @@ kv_cache = Claim(
 
 sharing = Claim(
     "sharing",
-    "GQA and MQA shrink the cache by h / h_kv",
+    "GQA and MQA shrink the cache by $h / h_{kv}$",
     start=KV(h) / KV(h_kv),
     steps=(Step(h / h_kv, "everything but the number of key/value heads cancels",
                 "unfold+cancel"),),
@@ -73,7 +73,7 @@ sharing = Claim(
 
 attention_memory = Claim(
     "attention_memory",
-    "Naive attention keeps s e / 2 times more than FlashAttention",
+    "Naive attention keeps $se/2$ times more than FlashAttention",
     start=M_naive / M_flash,
     steps=(
         Step(Add(b * h * s**2 * e, b * h * s**2 * e, evaluate=False) / (4 * b * h * s),

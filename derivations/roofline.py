@@ -58,7 +58,7 @@ class DecodeIntensity(Notation):  # noqa: N801
 # --- Claims ------------------------------------------------------------------
 ridge = Claim(
     "ridge",
-    "Memory time over compute time is R / I",
+    "Memory time over compute time is $R / I$",
     start=(Q / bandwidth) / (F / peak),
     steps=(Step(R / I, "$\\pi = R\\beta$ and $F = IQ$", "cancel",
                 using=(Eq(peak, R * bandwidth), Eq(F, I * Q))),),

@@ -224,21 +224,23 @@ class Named(sp.Symbol):
     ('2 L', 'n_layers')
 
     ``srepr`` writes a plain ``Symbol``, so ``llmsym.results`` rebuilds it
-    without this class. The LaTeX is looked up by name: one display per name.
+    without this class. The LaTeX is looked up by name and assumptions (SymPy
+    treats those as the symbol's identity).
     """
 
-    _display: dict[str, str] = {}
+    _display: dict[tuple, str] = {}
 
     def __new__(cls, name: str, latex: str | None = None, **assumptions):
         if latex is not None:
-            cls._display[name] = latex
+            cls._display[(name, tuple(sorted(assumptions.items())))] = latex
         return super().__new__(cls, name, **assumptions)
 
     def __getnewargs_ex__(self):
         return (self.name,), self._assumptions_orig
 
     def _latex(self, printer, exp=None):
-        text = self._display.get(self.name) or printer._print_Symbol(sp.Symbol(self.name))
+        key = (self.name, tuple(sorted(self._assumptions_orig.items())))
+        text = self._display.get(key) or printer._print_Symbol(sp.Symbol(self.name))
         return text if exp is None else "{%s}^{%s}" % (text, exp)
 
     def _sympyrepr(self, printer):
