@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import random
-import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
 
 from . import sampling, tactics
-from .forked import run_forked
+from .forked import Outcome, run_forked
 from .model import (
     ASSUMPTION,
     DEFINITION,
@@ -211,7 +212,7 @@ def _tie_instance(prev: Any, step: Step, k: int, a: Any, b: Any, note) -> None:
     that the instance computes by other means.
     """
     sym = step.sizes.symbol
-    new_k = _rewrite(_sym(step.expr), step.using).subs(sym, k).doit()
+    new_k = sampling.concrete(_rewrite(_sym(step.expr), step.using), {sym: k})
     try:
         prove_equal(new_k, b, step.tactic, note)
     except StepFailure as exc:
@@ -219,7 +220,7 @@ def _tie_instance(prev: Any, step: Step, k: int, a: Any, b: Any, note) -> None:
             "the instance's right side is not this step's expression", exc.residual
         ) from None
     if not _opaque(prev):
-        prev_k = _rewrite(prev, step.using).subs(sym, k).doit()
+        prev_k = sampling.concrete(_rewrite(prev, step.using), {sym: k})
         try:
             prove_equal(prev_k, a, step.tactic, note)
         except StepFailure as exc:
@@ -237,8 +238,8 @@ def _prove_sizes(prev: Any, step: Step, rng: random.Random, note) -> dict:
             a, b = step.instance(k)
             _tie_instance(prev, step, k, a, b, note)
         else:
-            a = _rewrite(prev, step.using).subs(sizes.symbol, k).doit()
-            b = _rewrite(_sym(step.expr), step.using).subs(sizes.symbol, k).doit()
+            a = sampling.concrete(_rewrite(prev, step.using), {sizes.symbol: k})
+            b = sampling.concrete(_rewrite(_sym(step.expr), step.using), {sizes.symbol: k})
         try:
             screen(a, b, step.rel, rng, 3)
             if step.rel == "=":
@@ -261,19 +262,40 @@ def _prove_sizes(prev: Any, step: Step, rng: random.Random, note) -> dict:
 # ---------------------------------------------------------------------------
 
 
-def _attempt(prev: Any, step: Step, seed: int):
+def attempt(prev: Any, step: Step, seed: int) -> Callable[[Callable[[str], None]], dict]:
+    """The work of checking one link, to run in a child process (see :mod:`llmsym.forked`)."""
+
     def work(note):
         try:
             return prove_link(prev, step, seed, note)
         except StepFailure as exc:
-            return {
-                "kind": FAILED,
-                "message": str(exc),
-                "residual": exc.residual,
-                "point": exc.point,
-            }
+            return {"kind": FAILED, "message": str(exc), "residual": exc.residual, "point": exc.point}
 
     return work
+
+
+def stated_report(step: Step, index: int, claim: str) -> StepReport:
+    kind = DEFINITION if step.tactic == DEFINITION else ASSUMPTION
+    return StepReport(index, claim, Status(kind), tactic=kind)
+
+
+def step_report(outcome: Outcome, *, index: int, claim: str, timeout: float) -> StepReport:
+    """Turn how a child ended into the step's report."""
+    tried, seconds = list(outcome.notes), outcome.seconds
+    if outcome.kind == "timeout":
+        last = tried[-1] if tried else "the first tactic"
+        return StepReport(index, claim, Status(TIMEOUT), tactic=tried[-1] if tried else "",
+                          seconds=seconds, tried=tried,
+                          message=f"stopped after {timeout:g} s while trying {last}")
+    if outcome.kind == "error":
+        first = outcome.error.strip().splitlines()[0] if outcome.error else "error"
+        return StepReport(index, claim, Status(FAILED), seconds=seconds, tried=tried, message=first)
+    res = outcome.value
+    if res["kind"] == FAILED:
+        return StepReport(index, claim, Status(FAILED), seconds=seconds, residual=res["residual"],
+                          point=res["point"], tried=tried, message=res["message"])
+    status = Status(res["kind"], res.get("var"), res.get("lo"), res.get("hi"))
+    return StepReport(index, claim, status, tactic=res["tactic"], seconds=seconds, tried=tried)
 
 
 def check_step(
@@ -281,45 +303,37 @@ def check_step(
 ) -> StepReport:
     """Check one link in a child process stopped after ``timeout`` seconds."""
     if step.stated:
-        kind = DEFINITION if step.tactic == DEFINITION else ASSUMPTION
-        return StepReport(index, claim, Status(kind), tactic=kind)
-    started = time.monotonic()
-    outcome = run_forked(_attempt(prev, step, seed), timeout=timeout)
-    seconds = time.monotonic() - started
-    tried = list(outcome.notes)
-    if outcome.kind == "timeout":
-        return StepReport(
-            index,
-            claim,
-            Status(TIMEOUT),
-            tactic=tried[-1] if tried else "",
-            seconds=seconds,
-            tried=tried,
-            message=f"stopped after {timeout:g} s while trying {tried[-1] if tried else 'the first tactic'}",
-        )
-    if outcome.kind == "error":
-        return StepReport(
-            index,
-            claim,
-            Status(FAILED),
-            seconds=seconds,
-            tried=tried,
-            message=outcome.error.strip().splitlines()[0] if outcome.error else "error",
-        )
-    res = outcome.value
-    if res["kind"] == FAILED:
-        return StepReport(
-            index,
-            claim,
-            Status(FAILED),
-            seconds=seconds,
-            residual=res["residual"],
-            point=res["point"],
-            tried=tried,
-            message=res["message"],
-        )
-    status = Status(res["kind"], res.get("var"), res.get("lo"), res.get("hi"))
-    return StepReport(index, claim, status, tactic=res["tactic"], seconds=seconds, tried=tried)
+        return stated_report(step, index, claim)
+    outcome = run_forked(attempt(prev, step, seed), timeout=timeout)
+    return step_report(outcome, index=index, claim=claim, timeout=timeout)
+
+
+@dataclass(frozen=True)
+class Link:
+    """One link of a chain to check: ``prev rel step.expr``, numbered within its derivation."""
+
+    index: int
+    claim: str
+    prev: Any
+    step: Step
+    seed: int
+
+
+def links(derivation: Derivation, seed: int = 0) -> list[Link]:
+    """Every link of every claim, numbered after the definitions."""
+    out, index = [], len(derivation.definitions) + 1
+    for claim in derivation.claims:
+        prev = claim.start
+        for offset, step in enumerate(claim.steps):
+            out.append(Link(index, claim.name, prev, step,
+                            seed_for(seed, derivation.id, claim.name, offset)))
+            prev, index = step.expr, index + 1
+    return out
+
+
+def definition_reports(derivation: Derivation) -> list[StepReport]:
+    return [StepReport(i + 1, "definitions", Status(DEFINITION), tactic=DEFINITION)
+            for i, _ in enumerate(derivation.definitions)]
 
 
 def check_claim(
@@ -329,17 +343,9 @@ def check_claim(
     reports = []
     prev = claim.start
     for offset, step in enumerate(claim.steps):
-        index = first_index + offset
-        reports.append(
-            check_step(
-                prev,
-                step,
-                index=index,
-                claim=claim.name,
-                seed=seed_for(seed, derivation, claim.name, offset),
-                timeout=timeout,
-            )
-        )
+        reports.append(check_step(prev, step, index=first_index + offset, claim=claim.name,
+                                  seed=seed_for(seed, derivation, claim.name, offset),
+                                  timeout=timeout))
         prev = step.expr
     return reports
 
@@ -347,20 +353,11 @@ def check_claim(
 def check_claims(
     derivation: Derivation, *, seed: int = 0, timeout: float = DEFAULT_TIMEOUT
 ) -> list[StepReport]:
-    """Every definition (stated) and every claim of a derivation, numbered from 1."""
-    reports = [
-        StepReport(i + 1, "definitions", Status(DEFINITION), tactic=DEFINITION)
-        for i, _ in enumerate(derivation.definitions)
+    """Every definition (stated) and every link of a derivation, one after another."""
+    return definition_reports(derivation) + [
+        check_step(ln.prev, ln.step, index=ln.index, claim=ln.claim, seed=ln.seed, timeout=timeout)
+        for ln in links(derivation, seed)
     ]
-    for claim in derivation.claims:
-        reports += check_claim(
-            claim,
-            derivation=derivation.id,
-            first_index=len(reports) + 1,
-            seed=seed,
-            timeout=timeout,
-        )
-    return reports
 
 
 def failure_message(derivation: Derivation, report: StepReport) -> str:

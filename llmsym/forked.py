@@ -79,14 +79,18 @@ def run_forked(fn: Callable[[Callable[[str], None]], Any], timeout: float) -> Ou
 
 
 def run_many(
-    fns: Iterable[Callable[[Callable[[str], None]], Any]], timeout: float, jobs: int
+    fns: Iterable[Callable[[Callable[[str], None]], Any]],
+    timeout: float | list[float],
+    jobs: int,
 ) -> Iterable[tuple[int, Outcome]]:
     """Run several functions, ``jobs`` at a time, each in its own child.
 
-    Yields ``(index, outcome)`` as children finish. On KeyboardInterrupt every
-    child is killed before the interrupt propagates.
+    ``timeout`` is one limit for all or one per function. Yields
+    ``(index, outcome)`` as children finish. On KeyboardInterrupt every child
+    is killed before the interrupt propagates.
     """
     pending = list(enumerate(fns))
+    limits = timeout if isinstance(timeout, list) else [timeout] * len(pending)
     running: dict[int, tuple[Any, Any, Outcome, float]] = {}
     try:
         while pending or running:
@@ -105,7 +109,7 @@ def run_many(
                         outcome.kind = "error"
                         outcome.error = f"child process died (exit code {proc.exitcode})"
                         done = True
-                if not done and elapsed > timeout:
+                if not done and elapsed > limits[index]:
                     proc.kill()
                     outcome.kind = "timeout"
                     done = True

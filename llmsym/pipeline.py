@@ -29,39 +29,109 @@ class Options:
     build_dir: Path = DEFAULT_BUILD_DIR
 
 
-def _check_one(loaded: Loaded, seed: int, timeout: float):
-    """A closure run in a forked child: the derivation's report as JSON."""
+NUMERIC_TIMEOUT = 300.0  # seconds for one numeric check or one view (worked examples)
+
+
+@dataclass
+class _Task:
+    """One unit of checking: a link, a numeric check, or a derivation's view."""
+
+    owner: int  # index of the derivation in the to-do list
+    kind: str  # "link", "numeric" or "view"
+    item: object
+    timeout: float
+
+
+def _tasks(todo: list[Loaded], seed: int, timeout: float) -> list[_Task]:
+    """Every link of every derivation, every numeric check and every view, as separate tasks.
+
+    Links are independent (each needs only its two lines), so a slow derivation no
+    longer holds up the others: the pool stays busy until the last task.
+    """
+    from .checker import links
+
+    tasks = []
+    for owner, ld in enumerate(todo):
+        d = ld.derivation
+        tasks += [_Task(owner, "link", ln, timeout) for ln in links(d, seed)]
+        tasks += [_Task(owner, "numeric", c, NUMERIC_TIMEOUT) for c in d.checks]
+        tasks.append(_Task(owner, "view", d, NUMERIC_TIMEOUT))
+    return tasks
+
+
+def _work(task: _Task, derivation_id: str, seed: int):
+    """The function a child runs for one task."""
 
     def work(note):
-        import time
+        if task.kind == "link":
+            from .checker import attempt
 
-        from .checker import check_claims
-        from .harness import run_checks
+            ln = task.item
+            return attempt(ln.prev, ln.step, ln.seed)(note)
+        if task.kind == "numeric":
+            from .harness import run_check
+
+            return run_check(task.item, derivation=derivation_id, seed=seed).to_json()
         from .view import build_view
 
-        started = time.perf_counter()
-        d = loaded.derivation
-        report = DerivationReport(d.id, d.title, d.topic, str(loaded.path))
-        report.steps = check_claims(d, seed=seed, timeout=timeout)
-        report.numeric = run_checks(d, seed=seed)
-        try:
-            report.view = build_view(d)
-        except Exception as exc:  # a bad example or printer bug names the derivation
-            report.error = f"could not render: {type(exc).__name__}: {exc}"
-        report.seconds = time.perf_counter() - started
-        return report.to_json()
+        return build_view(task.item)
 
     return work
 
 
-def _time_budget(loaded: Loaded, timeout: float) -> float:
-    steps = sum(len(c.steps) for c in loaded.derivation.claims)
-    return 120.0 + timeout * steps
+def _check(todo: list[Loaded], opts: Options) -> list[DerivationReport]:
+    """Run every task of the to-do derivations on the process pool; assemble their reports."""
+    from .checker import definition_reports, stated_report, step_report
+    from .forked import run_many
+    from .report import NumericReport
+
+    reports = [DerivationReport(ld.derivation.id, ld.derivation.title, ld.derivation.topic,
+                                str(ld.path), steps=definition_reports(ld.derivation))
+               for ld in todo]
+    tasks = []
+    for task in _tasks(todo, opts.seed, opts.timeout):
+        if task.kind == "link" and task.item.step.stated:  # nothing to run
+            ln = task.item
+            reports[task.owner].steps.append(stated_report(ln.step, ln.index, ln.claim))
+        else:
+            tasks.append(task)
+    numeric: dict[int, list] = {}
+    fns = [_work(t, todo[t.owner].derivation.id, opts.seed) for t in tasks]
+    for i, outcome in run_many(fns, timeout=[t.timeout for t in tasks], jobs=opts.jobs):
+        task, rep = tasks[i], reports[tasks[i].owner]
+        rep.seconds += outcome.seconds
+        if task.kind == "link":
+            ln = task.item
+            rep.steps.append(step_report(outcome, index=ln.index, claim=ln.claim,
+                                         timeout=task.timeout))
+        elif task.kind == "numeric":
+            numeric.setdefault(task.owner, []).append((task.item, outcome))
+        elif outcome.kind == "ok":
+            rep.view = outcome.value
+        else:
+            rep.error = f"could not render: {_why(outcome)}"
+    for owner, done in numeric.items():
+        order = {c.name: k for k, c in enumerate(todo[owner].derivation.checks)}
+        for check, outcome in sorted(done, key=lambda pair: order[pair[0].name]):
+            if outcome.kind == "ok":
+                reports[owner].numeric.append(NumericReport.from_json(outcome.value))
+            else:
+                reports[owner].numeric.append(NumericReport(
+                    check.name, check.description, False, None, 0, None, outcome.seconds,
+                    f"the check did not finish: {_why(outcome)}"))
+    for rep in reports:
+        rep.steps.sort(key=lambda s: s.index)
+    return reports
+
+
+def _why(outcome) -> str:
+    if outcome.kind == "timeout":
+        return f"stopped after {outcome.seconds:.0f} s"
+    return outcome.error.strip().splitlines()[0] if outcome.error else outcome.kind
 
 
 def verify(opts: Options) -> Report:
     """Check the selected derivations, from the cache where possible."""
-    from .forked import run_many
 
     files = discover(derivation_dirs(opts.extra_dirs))
     store = cache_mod.Cache(opts.build_dir / "cache")
@@ -88,22 +158,7 @@ def verify(opts: Options) -> Report:
 
     todo = [ld for ld in loaded if selected(ld.derivation.id)]
     fresh: dict[Path, DerivationReport] = {}
-    jobs = [_check_one(ld, opts.seed, opts.timeout) for ld in todo]
-    budget = max((_time_budget(ld, opts.timeout) for ld in todo), default=60.0)
-    for index, outcome in run_many(jobs, timeout=budget, jobs=opts.jobs):
-        ld = todo[index]
-        if outcome.kind == "ok":
-            report = DerivationReport.from_json(outcome.value)
-        else:
-            report = DerivationReport(
-                ld.derivation.id,
-                ld.derivation.title,
-                ld.derivation.topic,
-                str(ld.path),
-                error=outcome.error.strip().splitlines()[0]
-                if outcome.error
-                else f"checking stopped ({outcome.kind})",
-            )
+    for ld, report in zip(todo, _check(todo, opts), strict=True):
         fresh[ld.path] = report
         if opts.use_cache and report.ok:
             store.put(keys[ld.path], report.to_json())

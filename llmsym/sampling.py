@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import random
 from typing import Any
 
@@ -29,9 +30,15 @@ PRECISION = 40  # decimal digits for evaluation
 MAX_SIZE = 5  # integer sizes (sum bounds, dimensions) are drawn from 1..MAX_SIZE
 
 
-def _atoms(expr: Any) -> set:
+def _atoms(expr: Any) -> frozenset:
     """Free symbols and indexed atoms (``z[i]``) of an expression or matrix."""
-    expr = sp.sympify(expr) if not isinstance(expr, sp.MatrixBase) else expr
+    if isinstance(expr, sp.MatrixBase):
+        return _atoms_of(sp.ImmutableMatrix(expr))
+    return _atoms_of(sp.sympify(expr))
+
+
+@functools.lru_cache(maxsize=4096)
+def _atoms_of(expr: Any) -> frozenset:
     free = set()
     for atom in expr.free_symbols:
         free.add(atom)
@@ -41,7 +48,7 @@ def _atoms(expr: Any) -> set:
     bases = {ix.base for ix in expr.atoms(sp.Indexed)} | {
         ix.base.label for ix in expr.atoms(sp.Indexed)
     }
-    return {a for a in free if a not in bases and not isinstance(a, sp.IndexedBase)}
+    return frozenset(a for a in free if a not in bases and not isinstance(a, sp.IndexedBase))
 
 
 def value_for(atom: Any, rng: random.Random) -> Any:
@@ -81,17 +88,23 @@ def _size_symbols(exprs: list) -> tuple[list, set]:
     return ordered, bounds
 
 
-def _is_index(sym: Any, exprs: list) -> bool:
-    return any(sym in ix.indices for e in exprs for ix in e.atoms(sp.Indexed))
-
-
-def draw_sizes(exprs: list, rng: random.Random) -> dict:
-    """Values for the integer symbols; a free index (the i of softmax_i) stays within 1..n."""
+def size_plan(exprs: list) -> tuple[list, set, set]:
+    """The integer symbols in drawing order, the sum bounds, and the free indices."""
     ordered, bounds = _size_symbols(exprs)
+    indices = {i for e in exprs for ix in e.atoms(sp.Indexed) for i in ix.indices}
+    return ordered, bounds, indices
+
+
+def draw_sizes(exprs: list, rng: random.Random, plan: tuple | None = None) -> dict:
+    """Values for the integer symbols; a free index (the i of softmax_i) stays within 1..n.
+
+    ``plan`` is :func:`size_plan` of the expressions, when the caller draws many times.
+    """
+    ordered, bounds, indices = plan or size_plan(exprs)
     point: dict = {}
     for sym in ordered:
         point[sym] = value_for(sym, rng)
-        if sym not in bounds and bounds and _is_index(sym, exprs):
+        if sym not in bounds and bounds and sym in indices:
             top = min(int(point[b]) for b in bounds if b in point)
             point[sym] = sp.Integer(rng.randint(1, top))
     return point
@@ -101,36 +114,35 @@ def _expand_sums(expr: Any) -> Any:
     """Write out every sum with integer bounds as an explicit addition (innermost first)."""
     if not expr.has(sp.Sum):
         return expr
-
-    def write_out(node):
-        if isinstance(node, sp.Sum) and len(node.limits) == 1:
-            var, lo, hi = node.limits[0]
-            if lo.is_Integer and hi.is_Integer:
-                body = _expand_sums(node.function)
-                return sp.Add(*[body.xreplace({var: sp.Integer(k)}) for k in range(int(lo), int(hi) + 1)])
-        return None
-
-    out = expr.replace(lambda e: isinstance(e, sp.Sum) and write_out(e) is not None, write_out)
-    return out
+    if isinstance(expr, sp.Sum) and len(expr.limits) == 1:
+        var, lo, hi = expr.limits[0]
+        if lo.is_Integer and hi.is_Integer:
+            body = _expand_sums(expr.function)
+            return sp.Add(*[body.xreplace({var: sp.Integer(k)}) for k in range(int(lo), int(hi) + 1)])
+    if isinstance(expr, sp.Sum):
+        return expr
+    return expr.func(*[_expand_sums(a) for a in expr.args])
 
 
-def concrete(expr: Any, sizes: dict) -> Any:
+def concrete(expr: Any, sizes: dict, unfolded: bool = False) -> Any:
     """``expr`` at fixed sizes, with every (now finite) sum written out."""
-    expr = unfold(expr)
+    expr = expr if unfolded else unfold(expr)
     if isinstance(expr, sp.MatrixExpr) and not isinstance(expr, sp.MatrixBase):
         expr = expr.doit()  # an unevaluated product of explicit matrices
     if expr.has(sp.Derivative):  # differentiate before a size becomes a number
-        expr = expr.replace(lambda e: isinstance(e, sp.Derivative), lambda e: e.doit())
+        expr = expr.replace(lambda e: isinstance(e, sp.Derivative), lambda e: e.doit(deep=False))
     if sizes:
         try:
             expr = expr.xreplace(sizes) if not isinstance(expr, sp.MatrixBase) else expr.subs(sizes)
         except ValueError:  # e.g. a size that is also a sum's index (a mutant): let subs decide
             expr = expr.subs(sizes)
     if isinstance(expr, sp.MatrixBase):
-        return expr.applyfunc(lambda e: concrete(e, {}))
+        return expr.applyfunc(lambda e: concrete(e, {}, unfolded=True))
     expr = _expand_sums(expr)
-    if expr.has(sp.Sum, sp.Product, sp.Derivative, sp.Limit, sp.Integral):
-        expr = expr.doit()  # what is left needs SymPy's own evaluation
+    # What is left needs SymPy's own evaluation; a sum whose bound is not a drawn
+    # integer is left alone (no value exists there: the point will be skipped).
+    if expr.has(sp.Product, sp.Derivative, sp.Limit, sp.Integral):
+        expr = expr.doit()
     return expr
 
 
@@ -244,14 +256,15 @@ def paired_points(a: Any, b: Any, rng: random.Random, count: int):
     """Yield ``(point, value_a, value_b)`` at up to ``count`` points where both are defined."""
     a, b = unfold(a), unfold(b)
     memo: dict = {}
+    plan = size_plan([a, b])
     found = 0
     for _ in range(count * 4):
         if found >= count:
             return
-        sizes = draw_sizes([a, b], rng)
+        sizes = draw_sizes([a, b], rng, plan)
         key = tuple(sorted((str(k), int(v)) for k, v in sizes.items()))
         if key not in memo:
-            ca, cb = concrete(a, sizes), concrete(b, sizes)
+            ca, cb = concrete(a, sizes, unfolded=True), concrete(b, sizes, unfolded=True)
             memo[key] = (Evaluator(ca), Evaluator(cb), sorted(_atoms(ca) | _atoms(cb), key=str))
         fa, fb, atoms = memo[key]
         values = {atom: value_for(atom, rng) for atom in atoms}
