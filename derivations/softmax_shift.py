@@ -177,7 +177,10 @@ DERIVATION = Derivation(
     title="Softmax is shift invariant",
     topic="Softmax",
     order=10,
-    gloss="Adding the same constant to every logit changes nothing; subtracting the maximum makes softmax safe in floating point.",
+    gloss=(
+        "Adding the same constant to every logit changes nothing; subtracting the maximum "
+        "makes softmax safe in floating point."
+    ),
     assumptions=(
         "$z$ is a real vector of length $n \\ge 1$ and $c$ a real constant.",
         "$m = \\max_j z_j$, attained (after reordering) at $j = 1$; $u_j = z_j - m$.",
@@ -191,12 +194,14 @@ DERIVATION = Derivation(
         NumericCheck(
             "overflow",
             check_overflow,
-            "Logits near $\\pm 1000$: naive softmax overflows; the stable form matches 50-digit mpmath to 1e-15.",
+            "Logits near $\\pm 1000$: naive softmax overflows; the stable form matches "
+            "50-digit mpmath to 1e-15.",
         ),
         NumericCheck(
             "shift",
             check_shift,
-            "Softmax and LSE of logits shifted by up to 500 against mpmath of the unshifted logits.",
+            "Softmax and LSE of logits shifted by up to 500 against mpmath of the "
+            "unshifted logits.",
         ),
     ),
     notation={

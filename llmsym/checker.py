@@ -269,7 +269,8 @@ def attempt(prev: Any, step: Step, seed: int) -> Callable[[Callable[[str], None]
         try:
             return prove_link(prev, step, seed, note)
         except StepFailure as exc:
-            return {"kind": FAILED, "message": str(exc), "residual": exc.residual, "point": exc.point}
+            return {"kind": FAILED, "message": str(exc), "residual": exc.residual,
+                    "point": exc.point}
 
     return work
 

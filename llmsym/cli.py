@@ -302,7 +302,8 @@ def mutate(ids, as_json, sample, seed, extra_dirs, jobs) -> None:
         ops = ", ".join(f"{k} {v}" for k, v in result["by_operator"].items())
         click.echo(
             f"{result['caught']}/{result['total']} mutants caught "
-            f"({result['equivalent_skipped']} equal to the original or a looser true bound, skipped)"
+            f"({result['equivalent_skipped']} equal to the original "
+            "or a looser true bound, skipped)"
         )
         click.echo(f"by operator: {ops}")
         for s in result["survivors"]:

@@ -96,7 +96,8 @@ def load_all(files: list[Path]) -> tuple[list[Loaded], list[LoadFailure]]:
                 LoadFailure(
                     str(path),
                     None,
-                    f"derivation id {got.derivation.id!r} already defined in {seen[got.derivation.id]}",
+                    f"derivation id {got.derivation.id!r} already defined in "
+                    f"{seen[got.derivation.id]}",
                 )
             )
         else:

@@ -118,7 +118,8 @@ def _expand_sums(expr: Any) -> Any:
         var, lo, hi = expr.limits[0]
         if lo.is_Integer and hi.is_Integer:
             body = _expand_sums(expr.function)
-            return sp.Add(*[body.xreplace({var: sp.Integer(k)}) for k in range(int(lo), int(hi) + 1)])
+            terms = [body.xreplace({var: sp.Integer(k)}) for k in range(int(lo), int(hi) + 1)]
+            return sp.Add(*terms)
     if isinstance(expr, sp.Sum):
         return expr
     return expr.func(*[_expand_sums(a) for a in expr.args])

@@ -139,7 +139,9 @@ def sheet_context(report: Report, info: BuildInfo) -> dict[str, Any]:
                 "mark": status_mark(d.status if d.ok else Status("failed")),
                 "numeric_mark": _max_error(d),
                 "claims": _claims(d, prefix[d.id]),
-                "numeric": [{**n.to_json(), "description_tex": prose(n.description)} for n in d.numeric],
+                "numeric": [
+                    {**n.to_json(), "description_tex": prose(n.description)} for n in d.numeric
+                ],
                 "error": d.error,
             }
         )

@@ -112,7 +112,8 @@ def merge_sums(expr: Any) -> Any:
     for (lo, hi), parts in groups.items():
         # one index higher than every sum inside any of the bodies: no capture
         k = _canon(sp.Add(*[body for _, body in parts]))
-        merged.append(sp.Sum(sp.Add(*[body.xreplace({var: k}) for var, body in parts]), (k, lo, hi)))
+        body = sp.Add(*[body.xreplace({var: k}) for var, body in parts])
+        merged.append(sp.Sum(body, (k, lo, hi)))
     return sp.Add(*merged, *rest)
 
 

@@ -52,13 +52,14 @@ def _domain(atom: Any) -> tuple[str, str] | None:
 
 def symbol_assumptions(derivation: Derivation) -> list[str]:
     """The domains of every symbol used, as LaTeX, grouped by domain."""
-    exprs = [c.start for c in derivation.claims] + [s.expr for c in derivation.claims for s in c.steps]
+    exprs = [c.start for c in derivation.claims]
+    exprs += [s.expr for c in derivation.claims for s in c.steps]
     exprs += [d.rhs for d in derivation.definitions] + [d.lhs for d in derivation.definitions]
     return domains(exprs)
 
 
 def domains(exprs: list) -> list[str]:
-    """Symbols grouped by domain: ``i, n \\in \\mathbb{Z}_{>0}``, ``c, z_\\bullet \\in \\mathbb{R}``."""
+    """Symbols grouped by domain: ``i, n \\in \\mathbb{Z}_{>0}``, ``c \\in \\mathbb{R}``."""
     groups: dict[str, set[str]] = {}
     for atom in _atoms(exprs):
         if isinstance(atom, sp.Dummy):

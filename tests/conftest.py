@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,3 +30,21 @@ def full_report(cache_dir):
 def reports(full_report):
     """Derivation reports by id."""
     return {d.id: d for d in full_report.derivations}
+
+
+EPOCH = {"SOURCE_DATE_EPOCH": "1767225600"}  # 2026-01-01, for reproducible builds
+
+
+def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The real ``llmsym`` command in a fresh process."""
+    return subprocess.run([sys.executable, "-m", "llmsym", *args], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, **(env or {})}, timeout=900)
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """One real build of the whole sheet into a private folder (SOURCE_DATE_EPOCH set)."""
+    folder = tmp_path_factory.mktemp("built")
+    proc = run_cli("build", "--build-dir", str(folder), env=EPOCH)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return folder

@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 EPOCH = {"SOURCE_DATE_EPOCH": "1767225600"}  # 2026-01-01
 
@@ -23,15 +21,6 @@ def llmsym(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
         env={**os.environ, **(env or {})},
         timeout=900,
     )
-
-
-@pytest.fixture(scope="session")
-def built(tmp_path_factory):
-    """One real build of the whole sheet into a private folder."""
-    folder = tmp_path_factory.mktemp("built")
-    proc = llmsym("build", "--build-dir", str(folder), env=EPOCH)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return folder
 
 
 def pdftotext(pdf: Path) -> str:
@@ -63,7 +52,8 @@ def test_latex_error_keeps_the_previous_pdf(built, tmp_path):
     (bad / "badtex.py").write_text(
         "import sympy as sp\nfrom llmsym.model import Claim, Derivation, Step\n"
         "x = sp.Symbol('x', real=True)\n"
-        "DERIVATION = Derivation(id='bad-tex', title='Bad', topic='User', gloss='$\\\\undefinedmacro$',\n"
+        "DERIVATION = Derivation(id='bad-tex', title='Bad', topic='User',\n"
+        "    gloss='$\\\\undefinedmacro$',\n"
         "    claims=(Claim('a', 'a', start=x, steps=(Step(x, 'same'),)),))\n"
     )
     proc = llmsym("build", "--derivations", str(bad), "--build-dir", str(folder), env=EPOCH)

@@ -1,4 +1,5 @@
-"""Bad input and a hostile environment: one clear message, a documented exit status, no traceback."""
+"""Bad input and a hostile environment: one clear message, a documented exit status,
+no traceback."""
 
 from __future__ import annotations
 
@@ -76,6 +77,7 @@ def test_interrupted_build_leaves_no_half_written_file(tmp_path):
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, (out, err)
     assert "Traceback" not in err and "interrupted" in err
-    leftovers = [p.name for p in tmp_path.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".latex-")]
+    leftovers = [p.name for p in tmp_path.rglob("*")
+                 if p.name.endswith(".tmp") or p.name.startswith(".latex-")]
     assert leftovers == []
     assert not (tmp_path / "llmsym-cheatsheet.pdf").exists()
