@@ -194,7 +194,7 @@ class Variance(Expect):  # noqa: N801
 
 
 class gibbs_gap(Notation):  # noqa: N801
-    """g(x) = x - 1 - log x, non-negative for x > 0 (proved in the ``kl-gibbs`` derivation).
+    """g(x) = x - 1 - log x, non-negative for x > 0 (proved in the ``gibbs-inequality`` derivation).
 
     Used as an inequality certificate: a sum of ``w * gibbs_gap(x)`` with
     ``w >= 0`` and ``x > 0`` is non-negative.

@@ -321,7 +321,9 @@ def nonneg(e: Any, depth: int = 0) -> bool:
         return e.args[0].is_extended_real is True
     if isinstance(e, sp.Sum) and len(e.limits) == 1:
         var, lo, hi = e.limits[0]
-        k = sp.Dummy("k", integer=True, positive=bool(lo.is_positive))
+        # the index's sign as the lower bound shows it, and nothing more
+        sign = {"positive": True} if lo.is_positive else {"nonnegative": True} if lo.is_nonnegative else {}
+        k = sp.Dummy("k", integer=True, **sign)
         return nonneg(e.function.xreplace({var: k}), depth + 1)
     return False
 

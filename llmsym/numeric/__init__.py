@@ -11,40 +11,24 @@ same number. Only NumPy is imported.
 
 from __future__ import annotations
 
-import importlib
+# Imported eagerly: a submodule shares its function's name (rope.rope), and a
+# lazy import would leave the package attribute bound to the module.
+from .attention import attention, flash_attention, online_softmax
+from .dpo import dpo_loss
+from .info import cosine_similarity, cross_entropy, entropy, kl_divergence
+from .rope import rope
+from .softmax import logsumexp, softmax
 
-from .softmax import logsumexp as logsumexp
-from .softmax import softmax as softmax
-
-# public name -> submodule that defines it
-_WHERE = {
-    "softmax": "softmax",
-    "logsumexp": "softmax",
-    "cross_entropy": "info",
-    "kl_divergence": "info",
-    "entropy": "info",
-    "cosine_similarity": "info",
-    "online_softmax": "attention",
-    "attention": "attention",
-    "flash_attention": "attention",
-    "rope": "rope",
-    "dpo_loss": "dpo",
-}
-
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str):
-    # A submodule may share its function's name (rope.rope); importing it binds the
-    # package attribute to the module, so rebind every public name it defines.
-    if name in _WHERE:
-        module = importlib.import_module(f".{_WHERE[name]}", __name__)
-        for public, where in _WHERE.items():
-            if where == _WHERE[name]:
-                globals()[public] = getattr(module, public)
-        return globals()[name]
-    raise AttributeError(f"module 'llmsym.numeric' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__all__ = [
+    "attention",
+    "cosine_similarity",
+    "cross_entropy",
+    "dpo_loss",
+    "entropy",
+    "flash_attention",
+    "kl_divergence",
+    "logsumexp",
+    "online_softmax",
+    "rope",
+    "softmax",
+]

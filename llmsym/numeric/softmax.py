@@ -33,7 +33,10 @@ def softmax(z: np.ndarray, axis: int = -1, temperature: float = 1.0) -> np.ndarr
     """
     if not temperature > 0:
         raise ValueError(f"temperature must be positive, got {temperature!r}")
-    z = np.asarray(z, dtype=np.float64) / temperature
+    z = np.asarray(z, dtype=np.float64)
+    # Subtract the maximum before dividing by T: (z - m)/T <= 0 cannot overflow however
+    # small T is, while z/T alone overflows to inf for T below about 1e-305.
     m = np.max(z, axis=axis, keepdims=True)
-    e = np.exp(z - m)
+    with np.errstate(over="ignore"):  # (z - m)/T may reach -inf: exp gives an exact 0
+        e = np.exp((z - m) / temperature)
     return e / np.sum(e, axis=axis, keepdims=True)
