@@ -42,7 +42,7 @@ from .model import (
 from .report import StepReport
 
 DEFAULT_TIMEOUT = 10.0
-POINTS_BEFORE = 5
+POINTS_BEFORE = 4
 POINTS_AFTER = 2
 RESIDUAL_CHARS = 300
 
@@ -89,9 +89,10 @@ def _show_point(point: dict) -> str:
 # ---------------------------------------------------------------------------
 
 
-def screen(a: Any, b: Any, rel: str, rng: random.Random, points: int) -> None:
+def screen(a: Any, b: Any, rel: str, rng: random.Random, points: int,
+           memo: dict | None = None) -> None:
     """Raise StepFailure if ``a rel b`` is false at one of ``points`` random points."""
-    for point, va, vb in sampling.paired_points(a, b, rng, points):
+    for point, va, vb in sampling.paired_points(a, b, rng, points, memo):
         if rel == "=":
             ok, err = sampling.close(va, vb)
             if not ok:
@@ -189,10 +190,11 @@ def prove_link(prev: Any, step: Step, seed: int, note) -> dict:
     if step.sizes is not None:
         return _prove_sizes(prev, step, rng, note)
     a, b = _rewrite(prev, step.using), _rewrite(_sym(step.expr), step.using)
-    screen(a, b, step.rel, rng, POINTS_BEFORE)
+    memo: dict = {}  # concrete forms per size, shared by both screenings
+    screen(a, b, step.rel, rng, POINTS_BEFORE, memo)
     if step.rel == "=":
         tactic = prove_equal(a, b, step.tactic, note)
-        screen(a, b, "=", random.Random(seed + 1), POINTS_AFTER)
+        screen(a, b, "=", random.Random(seed + 1), POINTS_AFTER, memo)
     else:
         tactic = prove_inequality(a, b, step, note)
     return {"kind": PROVED, "tactic": tactic}

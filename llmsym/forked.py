@@ -1,10 +1,14 @@
-"""Run work in a forked child process that can be stopped.
+"""Run work in forked child processes that can be stopped.
 
-SymPy can run for minutes on an innocent-looking ``simplify``, deep inside C
-or Python code that no signal handler interrupts cleanly. A forked child can
-always be killed: the parent waits up to ``timeout`` seconds, then kills it.
+SymPy can run for minutes on an innocent-looking ``simplify``, deep inside
+code that no signal handler interrupts cleanly. A forked child can always be
+killed: the parent watches the clock and kills a child whose task overruns
+its limit, then forks a fresh one for the remaining tasks.
 
-The child may send progress notes (e.g. the tactic it is trying) before its
+Children are workers that take task after task (forked once, so SymPy's
+cache warms up across tasks); the tasks are closures the children inherit
+by forking, so nothing but indices and plain results crosses the pipes.
+A child may send progress notes (e.g. the tactic it is trying) before its
 result, so that a timeout still says what was being tried.
 
 >>> run_forked(lambda note: 6 * 7, timeout=5).value
@@ -16,17 +20,19 @@ from __future__ import annotations
 import multiprocessing as mp
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from typing import Any
 
 _CTX = mp.get_context("fork")
 
+Task = Callable[[Callable[[str], None]], Any]
+
 
 @dataclass
 class Outcome:
-    """How a child ended: ``ok`` with a value, ``timeout``, or ``error`` with a message."""
+    """How a task ended: ``ok`` with a value, ``timeout``, or ``error`` with a message."""
 
     kind: str
     value: Any = None
@@ -35,95 +41,121 @@ class Outcome:
     seconds: float = 0.0
 
 
-def _child(conn, fn: Callable[[Callable[[str], None]], Any]) -> None:
+def _serve(conn, tasks: list[Task]) -> None:
+    """A worker: run the tasks whose indices arrive, until told to stop (None)."""
+
     def note(text: str) -> None:
         conn.send(("note", text))
 
-    try:
-        conn.send(("ok", fn(note)))
-    except BaseException as exc:  # the parent reports it; nothing may escape a fork
-        conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}"))
-    finally:
-        conn.close()
+    while True:
+        index = conn.recv()
+        if index is None:
+            return
+        try:
+            conn.send(("ok", tasks[index](note)))
+        except BaseException as exc:  # reported to the parent; nothing may escape a fork
+            conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}"))
 
 
-def _start(fn):
-    parent, child = _CTX.Pipe(duplex=False)
-    proc = _CTX.Process(target=_child, args=(child, fn), daemon=False)
+@dataclass
+class _Worker:
+    proc: Any
+    conn: Any
+    index: int | None = None
+    started: float = 0.0
+    outcome: Outcome | None = None
+
+
+def _spawn(tasks: list[Task]) -> _Worker:
+    parent, child = _CTX.Pipe(duplex=True)
+    proc = _CTX.Process(target=_serve, args=(child, tasks), daemon=False)  # may fork too
     proc.start()
     child.close()
-    return proc, parent
+    return _Worker(proc, parent)
 
 
-def _drain(conn, outcome: Outcome) -> bool:
-    """Read what arrived; True once the final message is in."""
-    while conn.poll():
-        try:
-            kind, payload = conn.recv()
-        except EOFError:
-            outcome.kind, outcome.error = "error", outcome.error or "child exited without a result"
-            return True
-        if kind == "note":
-            outcome.notes.append(payload)
-        else:
-            outcome.kind = kind
-            outcome.value = payload if kind == "ok" else None
-            outcome.error = payload if kind == "error" else ""
-            return True
-    return False
+def _stop(worker: _Worker) -> None:
+    if worker.proc.is_alive():
+        worker.proc.kill()
+    worker.proc.join(timeout=1)
+    worker.conn.close()
 
 
-def run_forked(fn: Callable[[Callable[[str], None]], Any], timeout: float) -> Outcome:
+def run_forked(fn: Task, timeout: float) -> Outcome:
     """Run ``fn(note)`` in a child; kill it after ``timeout`` seconds."""
     return next(iter(run_many([fn], timeout=timeout, jobs=1)))[1]
 
 
-def run_many(
-    fns: Iterable[Callable[[Callable[[str], None]], Any]],
-    timeout: float | list[float],
-    jobs: int,
-) -> Iterable[tuple[int, Outcome]]:
-    """Run several functions, ``jobs`` at a time, each in its own child.
+def _read(worker: _Worker) -> Outcome | None:
+    """Messages that arrived from a busy worker; its outcome once the task is done."""
+    while worker.conn.poll():
+        try:
+            kind, payload = worker.conn.recv()
+        except (EOFError, OSError):
+            return None  # the worker died; the caller notices
+        if kind == "note":
+            worker.outcome.notes.append(payload)
+            continue
+        worker.outcome.kind = kind
+        worker.outcome.value = payload if kind == "ok" else None
+        worker.outcome.error = payload if kind == "error" else ""
+        return worker.outcome
+    return None
 
-    ``timeout`` is one limit for all or one per function. Yields
-    ``(index, outcome)`` as children finish. On KeyboardInterrupt every child
-    is killed before the interrupt propagates.
+
+def run_many(
+    fns: Iterable[Task], timeout: float | list[float], jobs: int
+) -> Iterator[tuple[int, Outcome]]:
+    """Run several tasks on ``jobs`` forked workers; yield ``(index, outcome)`` as each ends.
+
+    ``timeout`` is one limit for all tasks or one per task. A worker whose task
+    overruns is killed (the task reports ``timeout``) and replaced. On
+    KeyboardInterrupt every worker is killed before the interrupt propagates.
     """
-    pending = list(enumerate(fns))
-    limits = timeout if isinstance(timeout, list) else [timeout] * len(pending)
-    running: dict[int, tuple[Any, Any, Outcome, float]] = {}
+    tasks = list(fns)
+    limits = timeout if isinstance(timeout, list) else [timeout] * len(tasks)
+    pending = list(range(len(tasks)))
+    workers: list[_Worker] = []
     try:
-        while pending or running:
-            while pending and len(running) < max(1, jobs):
-                index, fn = pending.pop(0)
-                proc, conn = _start(fn)
-                running[index] = (proc, conn, Outcome("running"), time.monotonic())
-            wait([c for _, c, _, _ in running.values()], timeout=0.05)
-            for index in list(running):
-                proc, conn, outcome, started = running[index]
-                done = _drain(conn, outcome)
-                elapsed = time.monotonic() - started
-                if not done and not proc.is_alive():
-                    done = _drain(conn, outcome)
-                    if not done:
-                        outcome.kind = "error"
-                        outcome.error = f"child process died (exit code {proc.exitcode})"
-                        done = True
-                if not done and elapsed > limits[index]:
-                    proc.kill()
-                    outcome.kind = "timeout"
-                    done = True
-                if done:
-                    outcome.seconds = elapsed
-                    proc.join(timeout=1)
-                    if proc.is_alive():
-                        proc.kill()
-                        proc.join(timeout=1)
-                    conn.close()
-                    del running[index]
-                    yield index, outcome
+        while pending or any(w.index is not None for w in workers):
+            for w in workers:
+                if w.index is None and pending:
+                    w.index, w.started = pending.pop(0), time.monotonic()
+                    w.outcome = Outcome("running")
+                    w.conn.send(w.index)
+            while pending and len(workers) < max(1, jobs):
+                w = _spawn(tasks)
+                workers.append(w)
+                w.index, w.started, w.outcome = pending.pop(0), time.monotonic(), Outcome("running")
+                w.conn.send(w.index)
+            busy = [w for w in workers if w.index is not None]
+            wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout=0.05)
+            for w in busy:
+                done = _read(w)
+                elapsed = time.monotonic() - w.started
+                replace = False
+                if done is None and not w.proc.is_alive():
+                    done = _read(w) or w.outcome
+                    if done.kind == "running":
+                        done.kind, done.error = "error", f"worker died (exit code {w.proc.exitcode})"
+                    replace = True
+                elif done is None and elapsed > limits[w.index]:
+                    done, replace = w.outcome, True
+                    done.kind = "timeout"
+                if done is None:
+                    continue
+                done.seconds = elapsed
+                index = w.index
+                w.index = None
+                if replace:
+                    _stop(w)
+                    workers.remove(w)
+                yield index, done
     finally:
-        for proc, conn, _, _ in running.values():
-            proc.kill()
-            proc.join(timeout=1)
-            conn.close()
+        for w in workers:
+            try:
+                if w.proc.is_alive() and w.index is None:
+                    w.conn.send(None)
+            except OSError:
+                pass
+            _stop(w)

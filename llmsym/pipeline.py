@@ -95,6 +95,10 @@ def _check(todo: list[Loaded], opts: Options) -> list[DerivationReport]:
             reports[task.owner].steps.append(stated_report(ln.step, ln.index, ln.claim))
         else:
             tasks.append(task)
+    # Likely-long tasks first (proofs for each size, numeric experiments), so that the
+    # pool does not end waiting on one slow task started last.
+    tasks.sort(key=lambda t: 0 if t.kind == "link" and t.item.step.sizes else
+               1 if t.kind == "numeric" else 2)
     numeric: dict[int, list] = {}
     fns = [_work(t, todo[t.owner].derivation.id, opts.seed) for t in tasks]
     for i, outcome in run_many(fns, timeout=[t.timeout for t in tasks], jobs=opts.jobs):

@@ -253,10 +253,13 @@ def evaluate(expr: Any, point: dict) -> list | None:
     return numeric_value(concrete(expr, sizes), rest)
 
 
-def paired_points(a: Any, b: Any, rng: random.Random, count: int):
-    """Yield ``(point, value_a, value_b)`` at up to ``count`` points where both are defined."""
+def paired_points(a: Any, b: Any, rng: random.Random, count: int, memo: dict | None = None):
+    """Yield ``(point, value_a, value_b)`` at up to ``count`` points where both are defined.
+
+    ``memo`` keeps the concrete forms per size between calls on the same pair.
+    """
     a, b = unfold(a), unfold(b)
-    memo: dict = {}
+    memo = {} if memo is None else memo
     plan = size_plan([a, b])
     found = 0
     for _ in range(count * 4):
