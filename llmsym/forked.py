@@ -137,7 +137,8 @@ def run_many(
                 if done is None and not w.proc.is_alive():
                     done = _read(w) or w.outcome
                     if done.kind == "running":
-                        done.kind, done.error = "error", f"worker died (exit code {w.proc.exitcode})"
+                        done.kind = "error"
+                        done.error = f"worker died (exit code {w.proc.exitcode})"
                     replace = True
                 elif done is None and elapsed > limits[w.index]:
                     done, replace = w.outcome, True

@@ -162,7 +162,7 @@ def verify(opts: Options) -> Report:
 
     todo = [ld for ld in loaded if selected(ld.derivation.id)]
     fresh: dict[Path, DerivationReport] = {}
-    for ld, report in zip(todo, _check(todo, opts), strict=True):
+    for ld, report in zip(todo, _check(todo, opts) if todo else [], strict=True):
         fresh[ld.path] = report
         if opts.use_cache and report.ok:
             store.put(keys[ld.path], report.to_json())

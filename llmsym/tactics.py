@@ -322,7 +322,9 @@ def nonneg(e: Any, depth: int = 0) -> bool:
     if isinstance(e, sp.Sum) and len(e.limits) == 1:
         var, lo, hi = e.limits[0]
         # the index's sign as the lower bound shows it, and nothing more
-        sign = {"positive": True} if lo.is_positive else {"nonnegative": True} if lo.is_nonnegative else {}
+        sign = {"positive": True} if lo.is_positive else {}
+        if lo.is_nonnegative and not lo.is_positive:
+            sign = {"nonnegative": True}
         k = sp.Dummy("k", integer=True, **sign)
         return nonneg(e.function.xreplace({var: k}), depth + 1)
     return False
