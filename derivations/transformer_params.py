@@ -49,28 +49,45 @@ per_layer = (
     + 2 * nu * d  # the norms before attention and before the MLP
 )
 
+P_layer = Named("layer_params", r"P_{\ell}", integer=True, positive=True)
+per_layer_collected = (2 * d * d_h * (h + h_kv) + m * d * d_ff + 2 * nu * d
+                       + bias * ((h + 2 * h_kv) * d_h + (m - 1) * d_ff + 2 * d))
+
+layer = Claim(
+    "layer",
+    "Parameters of one layer",
+    start=P_layer,
+    steps=(
+        Step(per_layer, "projections $W_Q, W_K, W_V, W_O$ and their biases, the MLP matrices "
+             "and biases, and the two norms", "definition"),
+        Step(per_layer_collected, "collect", "expand"),
+    ),
+)
+
 params = Claim(
     "params",
     "Parameters, exactly",
     start=P,
     steps=(
-        Step(V * d + learned * n_pos * d + L * per_layer + nu * d + (1 - tied) * V * d,
-             "token embedding, learned positions, $L$ layers (projections, MLP, two norms, "
-             "biases), the final norm, and an LM head unless tied to the embedding", "definition"),
-        Step((2 - tied) * V * d + learned * n_pos * d + nu * d
-             + L * (2 * d * d_h * (h + h_kv) + m * d * d_ff + 2 * nu * d
-                    + bias * ((h + 2 * h_kv) * d_h + (m - 1) * d_ff + 2 * d)),
-             "collect", "expand"),
+        Step(V * d + learned * n_pos * d + L * P_layer + nu * d + (1 - tied) * V * d,
+             "token embedding, learned positions, $L$ layers, the final norm, and an LM head "
+             "unless tied to the embedding", "definition"),
+        Step((2 - tied) * V * d + learned * n_pos * d + nu * d + L * P_layer, "collect", "expand"),
     ),
     note="$m = 2$ (GELU: up, down) or 3 (SwiGLU: gate, up, down); $\\nu = 2$ (LayerNorm: "
          "scale and shift) or 1 (RMSNorm: scale).",
 )
+
+# The total in the model's sizes alone: what the result exports and the checks count.
+TOTAL = params.end.subs(P_layer, per_layer_collected)
 
 versus_matrices = Claim(
     "versus_matrices",
     "Parameters against the weight matrices of the FLOP count",
     start=params.end,
     steps=(
+        Step(params.end.subs(P_layer, per_layer_collected), "the parameters of one layer",
+             "expand", using=(Eq(P_layer, per_layer_collected),)),
         Step(N + (1 - tied) * V * d + learned * n_pos * d + (2 * L + 1) * nu * d
              + bias * L * ((h + 2 * h_kv) * d_h + (m - 1) * d_ff + 2 * d),
              "with $N = L(2dd_h(h + h_{kv}) + m d d_{ff}) + dV$ from transformer-flops: the LM "
@@ -109,7 +126,7 @@ def check_counted(rng: np.random.Generator) -> Measurement:
     for _ in range(cases):
         config = random_config(rng)
         counted = Decoder(config, rng).param_count
-        worst = max(worst, abs(counted - exact(params.end, **param_sizes(config))))
+        worst = max(worst, abs(counted - exact(TOTAL, **param_sizes(config))))
     return Measurement(float(worst), cases, 0.0,
                        "sum of parameter-array sizes of random NumPy decoders vs P, exact")
 
@@ -127,7 +144,7 @@ def check_published(rng: np.random.Generator) -> Measurement:
     """The closed form at the shipped presets against the published parameter counts."""
     from llmsym.calc import load_preset
 
-    worst = max(abs(exact(params.end, **param_sizes(load_preset(name))) - count)
+    worst = max(abs(exact(TOTAL, **param_sizes(load_preset(name))) - count)
                 for name, count in PUBLISHED.items())
     return Measurement(float(worst), len(PUBLISHED), 0.0,
                        "P at the configs of GPT-2 small, Llama-2-7B, Llama-3-8B, Mistral-7B, "
@@ -137,7 +154,7 @@ def check_published(rng: np.random.Generator) -> Measurement:
 def example_published():
     from llmsym.calc import load_preset
 
-    rows = [rf"\text{{{name}}}\colon {exact(params.end, **param_sizes(load_preset(name))):,}"
+    rows = [rf"\text{{{name}}}\colon {exact(TOTAL, **param_sizes(load_preset(name))):,}"
             for name in ("gpt2", "llama-3-8b")]
     return ("The closed form at two shipped presets", r",\quad ".join(rows).replace(",", "{,}"))
 
@@ -158,9 +175,9 @@ DERIVATION = Derivation(
         "GQA/MQA: $h_{kv}$ key/value heads of width $d_h$; learned positions add an "
         "$n_{\\mathrm{pos}} \\times d$ table, RoPE adds no parameters.",
     ),
-    claims=(params, versus_matrices),
+    claims=(layer, params, versus_matrices),
     results=(
-        Result("params", params.end, PARAMS, "trainable parameters of the decoder",
+        Result("params", TOTAL, PARAMS, "trainable parameters of the decoder",
                units="parameters", claim="params", integer=True),
     ),
     checks=(

@@ -41,7 +41,7 @@ def params():
 @pytest.mark.parametrize(("preset", "count"), sorted(PUBLISHED.items()))
 def test_published_totals(params, preset, count):
     config = load_preset(preset)
-    assert params.exact(params.params.end, **params.param_sizes(config)) == count
+    assert params.exact(params.TOTAL, **params.param_sizes(config)) == count
     assert config.params_published == count
 
 
@@ -50,7 +50,7 @@ def test_sum_of_array_sizes(params):
     for _ in range(40):
         config = random_config(rng)
         counted = Decoder(config, rng).param_count
-        assert counted == params.exact(params.params.end, **params.param_sizes(config))
+        assert counted == params.exact(params.TOTAL, **params.param_sizes(config))
 
 
 def test_a_wrong_norm_count_is_caught(params):
@@ -59,7 +59,7 @@ def test_a_wrong_norm_count_is_caught(params):
                            vocab_size=11, norm="layernorm")
     counted = Decoder(config, np.random.default_rng(0)).param_count
     wrong = dict(params.param_sizes(config), norm_vectors=1)
-    assert counted - params.exact(params.params.end, **wrong) == (2 * 3 + 1) * 8
+    assert counted - params.exact(params.TOTAL, **wrong) == (2 * 3 + 1) * 8
 
 
 def test_numeric_checks_pass(params):
