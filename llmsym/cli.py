@@ -126,8 +126,9 @@ def list_cmd(as_json: bool, extra_dirs: tuple[str, ...], build_dir: str | None) 
         )
     else:
         width = max((len(r["id"]) for r in rows), default=4)
+        topic_width = max((len(r["topic"]) for r in rows), default=5)
         for r in rows:
-            click.echo(f"{r['id']:<{width}}  {r['topic']:<14}  {r['title']}")
+            click.echo(f"{r['id']:<{width}}  {r['topic']:<{topic_width}}  {r['title']}")
         for f in report.load_failures:
             click.echo(f"could not load {f}", err=True)
     sys.exit(OK if not report.load_failures else CHECK_FAILED)
