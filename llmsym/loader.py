@@ -65,18 +65,31 @@ def _failure(path: Path, exc: BaseException) -> LoadFailure:
     return LoadFailure(str(path), line, f"{type(exc).__name__}: {exc}")
 
 
+def load_module(path: Path):
+    """Import a derivation file as a module (once: later calls return the same module)."""
+    name = _module_name(path)
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{path} is not a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
 def load_file(path: Path) -> Loaded | LoadFailure:
     """Import one file and return its ``DERIVATION``."""
     name = _module_name(path)
+    sys.modules.pop(name, None)  # a file may have changed since: import it afresh
     try:
-        spec = importlib.util.spec_from_file_location(name, path)
-        if spec is None or spec.loader is None:
-            return LoadFailure(str(path), None, "not a Python module")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
+        module = load_module(path)
     except Exception as exc:  # any error in a user's file is reported, never raised
-        sys.modules.pop(name, None)
         return _failure(path, exc)
     derivation = getattr(module, "DERIVATION", None)
     if not isinstance(derivation, Derivation):

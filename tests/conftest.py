@@ -48,3 +48,10 @@ def built(tmp_path_factory):
     proc = run_cli("build", "--build-dir", str(folder), env=EPOCH)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return folder
+
+
+def derivation_module(stem: str):
+    """A derivation file imported once as a module, for its symbols, claims and checks."""
+    from llmsym.loader import load_module
+
+    return load_module(ROOT / "derivations" / f"{stem}.py")

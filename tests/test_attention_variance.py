@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import sympy as sp
+from conftest import derivation_module
 
 from llmsym.checker import check_claim
 from llmsym.model import ASSUMPTION, DEFINITION, FAILED, PROVED, Claim, Step
@@ -17,14 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _module():
-    name = "test_attention_variance_module"
-    if name not in sys.modules:
-        path = ROOT / "derivations" / "attention_variance.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return derivation_module("attention_variance")
 
 
 @pytest.fixture(scope="module")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import sympy as sp
+from conftest import derivation_module
 
 from llmsym.checker import check_claim
 from llmsym.model import ASSUMPTION, DEFINITION, FAILED, PROVED, PROVED_FOR, Claim, Step
@@ -19,14 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _module(stem: str):
-    """A derivation file imported as a module, for its symbols and claims."""
-    name = f"test_dpo_{stem}"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "derivations" / f"{stem}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return derivation_module(stem)
 
 
 @pytest.fixture(scope="module")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import sympy as sp
+from conftest import derivation_module
 
 from llmsym.numeric.transformer import (
     Counter,
@@ -26,13 +25,7 @@ MINE = ("transformer-flops", "transformer-params", "kv-cache-memory", "training-
 
 
 def load(stem: str):
-    """A derivation file as a module (its claims, checks and helpers)."""
-    path = ROOT / "derivations" / f"{stem}.py"
-    spec = importlib.util.spec_from_file_location(f"test_{stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return derivation_module(stem)
 
 
 @pytest.fixture(scope="module")

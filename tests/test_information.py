@@ -7,14 +7,13 @@ tested on known values and on extreme inputs (1e-300, subnormals, exact zeros, 1
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import sympy as sp
+from conftest import derivation_module
 
 from llmsym.checker import check_claim
 from llmsym.model import ASSUMPTION, DEFINITION, FAILED, PROVED, Claim, Step
@@ -25,14 +24,7 @@ IDS = ("gibbs-inequality", "cross-entropy-kl", "max-likelihood-perplexity", "sof
 
 
 def _module(stem: str):
-    """A derivation file imported as a module, for its symbols and claims."""
-    name = f"test_information_{stem}"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "derivations" / f"{stem}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return derivation_module(stem)
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import derivation_module
 
 from llmsym.calc import load_preset
 from llmsym.numeric.transformer import Decoder, DecoderConfig, random_config
@@ -16,13 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def load(stem: str):
-    """A derivation file as a module."""
-    spec = importlib.util.spec_from_file_location(f"test_params_{stem}",
-                                                  ROOT / "derivations" / f"{stem}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return derivation_module(stem)
+
 
 PUBLISHED = {
     "gpt2": 124_439_808,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import sympy as sp
+from conftest import derivation_module
 
 from llmsym.checker import check_claim
 from llmsym.model import DEFINITION, FAILED, PROVED, PROVED_FOR, Claim, Sizes, Step
@@ -19,13 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _module(stem: str):
-    name = f"test_temperature_{stem}"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "derivations" / f"{stem}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return derivation_module(stem)
 
 
 @pytest.fixture(scope="module")
