@@ -39,24 +39,15 @@ from llmsym.model import (
     Sizes,
     Step,
 )
-from llmsym.notation import Notation, logsumexp, softmax
-
+from llmsym.notation import Labelled, Notation, labelled, logsumexp, softmax
 
 # --- Block states as columns (m, l, o), printed by name ----------------------
-class State(ImmutableDenseMatrix):
-    """A block state, the column (m, l, o); printed by its name, e.g. A (+) (B (+) C)."""
-
-    label: str | None = None
-
-    def _latex(self, printer):
-        return self.label if self.label else printer._print_matrix(self)
+State = Labelled
 
 
 def state(m, ell, o, label: str) -> State:
-    """The state ``(m, ell, o)`` printed as ``label``."""
-    st = State([m, ell, o])
-    st.label = label
-    return st
+    """The state ``(m, ell, o)``, a column printed by its name, e.g. A (+) (B (+) C)."""
+    return labelled(ImmutableDenseMatrix([m, ell, o]), label)
 
 
 def named(name: str) -> State:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 from sympy import (
     Add,
-    ImmutableDenseMatrix,
     ImmutableMatrix,
     IndexedBase,
     Mul,
@@ -41,7 +40,7 @@ from llmsym.model import (
     Sizes,
     Step,
 )
-from llmsym.notation import Notation
+from llmsym.notation import Notation, labelled
 
 # --- Symbols ---------------------------------------------------------------
 theta = Symbol("theta", positive=True)  # the 2-D frequency
@@ -74,19 +73,7 @@ def vector(x: IndexedBase, size: int) -> ImmutableMatrix:
 
 
 # --- Notation ----------------------------------------------------------------
-class Shown(ImmutableDenseMatrix):
-    """An explicit matrix printed by its name, e.g. R(m theta)^T R(n theta)."""
-
-    label: str | None = None
-
-    def _latex(self, printer):
-        return self.label if self.label else printer._print_matrix(self)
-
-
-def shown(matrix, label: str) -> Shown:
-    out = Shown(matrix.rows, matrix.cols, list(matrix))  # a new object: the label is its own
-    out.label = label
-    return out
+shown = labelled  # an explicit matrix printed by its name, e.g. R(m theta)^T R(n theta)
 
 
 def _angle(angle, printer) -> str:

@@ -245,3 +245,29 @@ class Named(sp.Symbol):
 
     def _sympyrepr(self, printer):
         return printer._print(sp.Symbol(self.name, **self._assumptions_orig))
+
+
+class Labelled(sp.ImmutableDenseMatrix):
+    """An explicit matrix that the sheet prints by a name, e.g. ``R(m theta)^T R(n theta)``.
+
+    The checker still compares its entries; only the printing changes. Build one
+    with :func:`labelled`.
+    """
+
+    label: str | None = None
+
+    def _latex(self, printer, **_):
+        return self.label if self.label else printer._print_matrix(self)
+
+
+def labelled(matrix, label: str) -> Labelled:
+    """A copy of ``matrix`` printed as ``label``.
+
+    >>> from llmsym.latex import to_latex
+    >>> to_latex(labelled(sp.Matrix([1, 2]), r"\\mathbf{v}"))
+    '\\\\mathbf{v}'
+    """
+    matrix = sp.ImmutableMatrix(matrix)
+    out = Labelled(matrix.rows, matrix.cols, list(matrix))  # a new object: the label is its own
+    out.label = label
+    return out

@@ -13,7 +13,7 @@ from pathlib import Path
 from . import cache as cache_mod
 from .errors import UnknownName
 from .loader import DEFAULT_BUILD_DIR, Loaded, derivation_dirs, discover, load_all
-from .report import DerivationReport, LoadFailure, Report
+from .report import DerivationReport, Report
 
 
 @dataclass
@@ -173,12 +173,6 @@ def verify(opts: Options) -> Report:
         if rep is not None and selected(rep.id):
             reports.append(rep)
     return Report(reports, failures, cache_mod.versions())
-
-
-def load_failures_only(extra_dirs: tuple[str, ...]) -> list[LoadFailure]:
-    """Files that do not import (for ``llmsym list``)."""
-    _, failures = load_all(discover(derivation_dirs(extra_dirs)))
-    return failures
 
 
 def mutation(opts: Options, sample: float = 1.0) -> dict:

@@ -8,10 +8,9 @@ an integer, a symbol with no assumption a complex value, so that an identity
 true only for positive reals (``log(ab) = log a + log b``) is caught when the
 symbols were not declared positive.
 
->>> import sympy as sp
+>>> import random, sympy as sp
 >>> x = sp.Symbol("x", positive=True)
->>> pt = random_point(sp.log(x), __import__("random").Random(0))
->>> float(pt[x]) > 0
+>>> float(value_for(x, random.Random(0))) > 0
 True
 """
 
@@ -147,14 +146,6 @@ def concrete(expr: Any, sizes: dict, unfolded: bool = False) -> Any:
     return expr
 
 
-def random_point(expr: Any, rng: random.Random) -> dict:
-    """A full assignment for ``expr``: sizes first, then every remaining atom."""
-    expr = unfold(expr)
-    point = draw_sizes([expr], rng)
-    for atom in sorted(_atoms(concrete(expr, point)), key=str):
-        point[atom] = value_for(atom, rng)
-    return point
-
 
 _UNARY = {
     sp.exp: mpmath.exp, sp.log: mpmath.log, sp.sin: mpmath.sin, sp.cos: mpmath.cos,
@@ -241,16 +232,6 @@ def _mp(value: Any) -> Any:
     return mpmath.mpc(complex(value))
 
 
-def numeric_value(concrete_expr: Any, values: dict) -> list | None:
-    """A concrete expression (or matrix) at ``values``; None where undefined."""
-    return Evaluator(concrete_expr)(values)
-
-
-def evaluate(expr: Any, point: dict) -> list | None:
-    """``expr`` at ``point`` (sizes substituted first, sums expanded)."""
-    sizes = {k: v for k, v in point.items() if isinstance(k, sp.Symbol) and k.is_integer}
-    rest = {k: v for k, v in point.items() if k not in sizes}
-    return numeric_value(concrete(expr, sizes), rest)
 
 
 def paired_points(a: Any, b: Any, rng: random.Random, count: int, memo: dict | None = None):
