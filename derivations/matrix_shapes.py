@@ -147,7 +147,7 @@ trace_cycle = Claim(
     "trace_cycle",
     "The trace of a product does not depend on the order of the two factors",
     start=Trace(MatMul(A, B)),
-    steps=(Step(Trace(MatMul(B, A)), "both are $\\sum_{i, l} A_{il} B_{li}$", "expand",
+    steps=(Step(Trace(MatMul(B, A)), "both are $\\sum_{i, l} A_{il} B_{li}$", "doit+sum",
                 sizes=Sizes(d, 1, 6)),),
     on_sheet=False,
     note=PADDING + " With $A := AB$ and $B := C$ it gives the cyclic rule "
