@@ -40,17 +40,17 @@ def layer_norm(x: ArrayLike, eps: float = 1e-5) -> np.ndarray:
 
     The variance is the mean squared deviation (divide by d, not d - 1), as in
     the paper and in ``torch.nn.LayerNorm``. With ``eps = 0`` a constant
-    vector has no direction and raises instead of returning 0/0.
+    vector has no direction and raises instead of returning 0/0. Entries as
+    large as 1e300 or as small as 1e-300 are fine (see below).
 
     >>> layer_norm([[2.0, 2.0, 5.0]], eps=0.0).round(6).tolist()
     [[-0.707107, -0.707107, 1.414214]]
     """
     x = _vectors(x, eps, "layer_norm")
-    centred = x - np.mean(x, axis=-1, keepdims=True)
-    var = np.mean(centred * centred, axis=-1, keepdims=True)
-    if eps == 0 and np.any(var == 0):
+    out = _divide_by_root_mean_square(x - np.mean(x, axis=-1, keepdims=True), eps)
+    if out is None:
         raise ValueError("layer_norm with eps = 0 is undefined for a constant vector")
-    return centred / np.sqrt(var + eps)
+    return out
 
 
 def rms_norm(x: ArrayLike, eps: float = 1e-6) -> np.ndarray:
@@ -62,10 +62,28 @@ def rms_norm(x: ArrayLike, eps: float = 1e-6) -> np.ndarray:
     [1.0, -1.0, 1.0, -1.0]
     """
     x = _vectors(x, eps, "rms_norm")
-    ms = np.mean(x * x, axis=-1, keepdims=True)
-    if eps == 0 and np.any(ms == 0):
+    out = _divide_by_root_mean_square(x, eps)
+    if out is None:
         raise ValueError("rms_norm with eps = 0 is undefined for the zero vector")
-    return x / np.sqrt(ms + eps)
+    return out
+
+
+def _divide_by_root_mean_square(y: np.ndarray, eps: float) -> np.ndarray | None:
+    """``y / sqrt(mean(y²) + eps)`` along the last axis; None where that is 0/0 (eps = 0).
+
+    Each row is first divided by its largest |entry| s, and the root is taken as
+    ``hypot(rms(y/s), sqrt(eps)/s)``: squares of 1e200 do not overflow, squares of
+    1e-200 do not underflow, and the result is the same up to rounding.
+    """
+    scale = np.max(np.abs(y), axis=-1, keepdims=True)
+    scale = np.where(scale > 0, scale, 1.0)
+    unit = y / scale
+    with np.errstate(over="ignore", divide="ignore"):
+        root = np.hypot(np.sqrt(np.mean(unit * unit, axis=-1, keepdims=True)),
+                        np.sqrt(eps) / scale)
+    if np.any(root == 0):
+        return None
+    return unit / root
 
 
 SubLayer = Callable[[np.ndarray], np.ndarray]

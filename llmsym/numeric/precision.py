@@ -121,7 +121,8 @@ def decode_bits(bits: ArrayLike, fmt: FloatFormat) -> np.ndarray:
     sign = np.where((bits >> np.uint64(fmt.exponent_bits + m)) & np.uint64(1), -1.0, 1.0)
     exponent = ((bits >> np.uint64(m)) & np.uint64(all_ones)).astype(np.int64)
     fraction = (bits & np.uint64(2**m - 1)).astype(np.int64)
-    normal = np.ldexp((fraction + 2**m).astype(np.float64), exponent - fmt.bias - m)
+    with np.errstate(over="ignore"):  # the reserved exponent of fp64 overflows; replaced below
+        normal = np.ldexp((fraction + 2**m).astype(np.float64), exponent - fmt.bias - m)
     subnormal = np.ldexp(fraction.astype(np.float64), 1 - fmt.bias - m)
     value = np.where(exponent == 0, subnormal, normal)
     top = exponent == all_ones

@@ -122,6 +122,8 @@ def simulate_tokens_per_call(
     for name, value, low in (("gamma", gamma, 0), ("n_calls", n_calls, 1)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    if gamma == 0:  # no drafts: every call emits the target's own token
+        return np.ones(n_calls, dtype=np.int64)
     accepted = rng.random((n_calls, gamma)) < alpha
     # Leading acceptances: the position of the first rejection, or γ when there is none.
     rejected = ~accepted
