@@ -421,6 +421,39 @@ def test_sampled_minibatch_gradients_match_the_exact_moments(rng, replace):
     assert N.minibatch_gradient(g, 3, rng, replace).shape == (3,)
 
 
+def test_empirical_moments_helper(rng):
+    g = _population(rng, n=5)
+    mean, cov = N.minibatch_gradient_moments(g, 2, 30_000, rng)
+    exact_mean, exact_cov = N.exact_minibatch_moments(g, 2)
+    assert np.all(np.abs(mean - exact_mean) < 5 * np.sqrt(np.diag(exact_cov) / 30_000))
+    np.testing.assert_allclose(np.diag(cov), np.diag(exact_cov), rtol=0.04)
+    with pytest.raises(ValueError, match="at least 2"):
+        N.minibatch_gradient_moments(g, 2, 1, rng)
+
+
+@pytest.mark.parametrize("batch", [1, 2, 4])
+def test_expected_quadratic_loss_change_by_enumeration(rng, batch):
+    g = _population(rng, n=5)
+    a = rng.normal(size=(3, 3))
+    hessian = a @ a.T + np.eye(3)
+    full, sigma = g.mean(axis=0), np.cov(g, rowvar=False, bias=True)
+    for lr in (0.0, 0.05, 0.3):
+        moments = -lr * full @ full + 0.5 * lr**2 * (full @ hessian @ full
+                                                     + np.trace(hessian @ sigma) / batch)
+        assert N.expected_quadratic_loss_change(g, hessian, lr, batch) == pytest.approx(
+            moments, rel=1e-10, abs=1e-14)
+    # With H = c·I the best step is ε_max / (1 + B_noise/B) (McCandlish et al. 2018). The
+    # enumerated change is exactly a x² + b x in the step x: two values fix it.
+    h, identity = 0.5, 2.0 * np.eye(3)
+    f1, f2 = (N.expected_quadratic_loss_change(g, identity, x, batch) for x in (h, 2 * h))
+    a = (f2 - 2 * f1) / (2 * h * h)
+    b = (f1 - a * h * h) / h
+    best = -b / (2 * a)
+    assert best == pytest.approx(0.5 / (1 + N.gradient_noise_scale(g) / batch), rel=1e-10)
+    with pytest.raises(ValueError, match="symmetric"):
+        N.expected_quadratic_loss_change(g, np.ones((3, 2)), 0.1, batch)
+
+
 def test_gradient_noise_scale_and_covariance(rng):
     g = _population(rng)
     sigma = np.cov(g, rowvar=False, bias=True)
@@ -957,6 +990,8 @@ def test_top_p_edge_cases():
     np.testing.assert_allclose(N.top_p([0.5, 0.0, 0.5], 1.0), [0.5, 0.0, 0.5])
     np.testing.assert_allclose(N.top_p([0.6, 0.4 - 1e-8], 1.0), [0.6, 0.4 - 1e-8] /
                                np.float64(1 - 1e-8))
+    # The rule at its boundary: a prefix of mass exactly p - V·2^-52 has reached p.
+    np.testing.assert_allclose(N.top_p([0.5, 0.5, 0.0, 0.0], 0.5 + 4 * 2.0**-52), [1, 0, 0, 0])
     batch = np.array([[[0.1, 0.9], [0.6, 0.4]]])
     assert N.top_p(batch, 0.5).shape == (1, 2, 2)
 

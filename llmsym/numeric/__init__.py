@@ -67,8 +67,10 @@ from .lowrank import (
 )
 from .minibatch import (
     exact_minibatch_moments,
+    expected_quadratic_loss_change,
     gradient_noise_scale,
     minibatch_gradient,
+    minibatch_gradient_moments,
     per_example_covariance,
     sample_minibatch_gradients,
 )
@@ -153,6 +155,7 @@ __all__ = [
     "exact_minibatch_moments",
     "exact_sum",
     "expected_calibration_error",
+    "expected_quadratic_loss_change",
     "flash_attention",
     "format_constants",
     "gae_discounted_sum",
@@ -180,6 +183,7 @@ __all__ = [
     "loss_scale_round_trip",
     "min_p",
     "minibatch_gradient",
+    "minibatch_gradient_moments",
     "mutual_information",
     "naive_sum",
     "normal_cdf",

@@ -29,8 +29,10 @@ from numpy.typing import ArrayLike
 
 __all__ = [
     "exact_minibatch_moments",
+    "expected_quadratic_loss_change",
     "gradient_noise_scale",
     "minibatch_gradient",
+    "minibatch_gradient_moments",
     "per_example_covariance",
     "sample_minibatch_gradients",
 ]
@@ -85,6 +87,30 @@ def sample_minibatch_gradients(per_example_grads: ArrayLike, batch_size: int, dr
     return g[index].mean(axis=1)
 
 
+def minibatch_gradient_moments(per_example_grads: ArrayLike, batch_size: int, draws: int,
+                               rng: np.random.Generator, replace: bool = True
+                               ) -> tuple[np.ndarray, np.ndarray]:
+    """The empirical mean (P,) and covariance (P, P) of ``draws`` sampled mini-batch gradients.
+
+    The covariance divides by ``draws - 1`` (unbiased), so ``draws`` must be at least 2.
+    """
+    if isinstance(draws, numbers.Integral) and not isinstance(draws, bool) and draws < 2:
+        raise ValueError(f"draws must be at least 2 to estimate a covariance, got {draws}")
+    samples = sample_minibatch_gradients(per_example_grads, batch_size, draws, rng, replace)
+    return samples.mean(axis=0), np.atleast_2d(np.cov(samples, rowvar=False))
+
+
+def _all_batches(n: int, batch_size: int, replace: bool) -> np.ndarray:
+    """Every equally likely batch as a row of indices (ordered tuples, or subsets)."""
+    count = n**batch_size if replace else math.comb(n, batch_size)
+    if count > MAX_ENUMERATED_BATCHES:
+        raise ValueError(f"{count} batches are too many to enumerate (limit "
+                         f"{MAX_ENUMERATED_BATCHES}); use sample_minibatch_gradients")
+    batches = (itertools.product(range(n), repeat=batch_size) if replace
+               else itertools.combinations(range(n), batch_size))
+    return np.array(list(batches))
+
+
 def exact_minibatch_moments(per_example_grads: ArrayLike, batch_size: int,
                             replace: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Mean and covariance of the mini-batch gradient over all equally likely batches.
@@ -93,18 +119,35 @@ def exact_minibatch_moments(per_example_grads: ArrayLike, batch_size: int,
     C(N, B) subsets; at most 200 000 batches.
     """
     g = _gradients(per_example_grads)
-    n = g.shape[0]
-    batch_size = _batch_size(batch_size, n, replace)
-    count = n**batch_size if replace else math.comb(n, batch_size)
-    if count > MAX_ENUMERATED_BATCHES:
-        raise ValueError(f"{count} batches are too many to enumerate (limit "
-                         f"{MAX_ENUMERATED_BATCHES}); use sample_minibatch_gradients")
-    batches = (itertools.product(range(n), repeat=batch_size) if replace
-               else itertools.combinations(range(n), batch_size))
-    means = g[np.array(list(batches))].mean(axis=1)
+    batch_size = _batch_size(batch_size, g.shape[0], replace)
+    means = g[_all_batches(g.shape[0], batch_size, replace)].mean(axis=1)
     centre = means.mean(axis=0)
     deviations = means - centre
-    return centre, deviations.T @ deviations / count
+    return centre, deviations.T @ deviations / means.shape[0]
+
+
+def expected_quadratic_loss_change(per_example_grads: ArrayLike, hessian: ArrayLike, lr: float,
+                                   batch_size: int, replace: bool = True) -> float:
+    """``E[L(θ - ε ĝ) - L(θ)]`` for a loss that is quadratic around θ, over all batches.
+
+    With full gradient G and Hessian H, one step along a mini-batch gradient ĝ
+    changes the loss by ``-ε Gᵀĝ + (ε²/2) ĝᵀ H ĝ`` exactly; this averages that
+    change over every equally likely batch (enumerated, as in
+    :func:`exact_minibatch_moments`). Minimising it over ε gives the best step
+    size for batch size B (McCandlish et al. 2018, §2).
+    """
+    g = _gradients(per_example_grads)
+    hessian = np.asarray(hessian, dtype=np.float64)
+    p = g.shape[1]
+    if hessian.shape != (p, p) or not np.allclose(hessian, hessian.T):
+        raise ValueError(f"hessian must be a symmetric ({p}, {p}) matrix, got {hessian.shape}")
+    if not (isinstance(lr, numbers.Real) and np.isfinite(lr)):
+        raise ValueError(f"lr must be a finite number, got {lr!r}")
+    batch_size = _batch_size(batch_size, g.shape[0], replace)
+    full = g.mean(axis=0)
+    steps = g[_all_batches(g.shape[0], batch_size, replace)].mean(axis=1)  # one ĝ per row
+    change = -lr * steps @ full + 0.5 * lr**2 * np.einsum("bi,ij,bj->b", steps, hessian, steps)
+    return float(np.mean(change))
 
 
 def per_example_covariance(per_example_grads: ArrayLike) -> np.ndarray:

@@ -25,7 +25,9 @@ __all__ = ["layer_norm", "residual_stream", "residual_stream_vjp", "rms_norm"]
 
 def _vectors(x: ArrayLike, eps: float, name: str) -> np.ndarray:
     """``x`` as float64 with a non-empty last axis; ``eps`` checked to be >= 0."""
-    if not (isinstance(eps, (int, float, np.floating, np.integer)) and eps >= 0):
+    if isinstance(eps, bool) or not (
+        isinstance(eps, (int, float, np.floating, np.integer)) and eps >= 0
+    ):
         raise ValueError(f"{name}: eps must be a number >= 0, got {eps!r}")
     x = np.asarray(x, dtype=np.float64)
     if x.ndim == 0 or x.shape[-1] == 0:
