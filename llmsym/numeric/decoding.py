@@ -11,8 +11,8 @@ so the result is again a distribution of the same shape. Sources:
 - min-p: Nguyen et al. 2024 (arXiv:2407.01082, §3): keep tokens with
   ``P(x) >= p_base · max P``;
 - beam search length penalty ``lp(Y) = ((5 + |Y|)/6)^α`` and score
-  ``log P(Y|X) / lp(Y)``: Wu et al. 2016 (arXiv:1609.08144, §7, eq. 14, without the
-  coverage penalty).
+  ``log P(Y|X) / lp(Y)``: Wu et al. 2016 (arXiv:1609.08144, §7, without the coverage
+  penalty).
 
 **Ties.** Tokens are ranked by decreasing probability and, among equal
 probabilities, by increasing index (a stable sort). top-k keeps exactly the

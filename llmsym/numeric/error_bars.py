@@ -1,7 +1,7 @@
 """Error bars for evaluation scores in NumPy: standard errors, pass@k, zero-failure bounds.
 
 Sources: the standard error of a mean of question scores and of a paired
-difference, Miller 2024 (arXiv:2411.00640, §2 and §4); the unbiased pass@k
+difference, Miller 2024 (arXiv:2411.00640); the unbiased pass@k
 estimator ``1 - C(n - c, k)/C(n, k)`` and its product form, Chen et al. 2021
 (arXiv:2107.03374, §2.1, eq. 1 and Figure 3); the exact one-sided bound after
 zero failures, whose 95 % value is about 3/n ("rule of three"), Hanley &

@@ -1,7 +1,7 @@
 """Normalisation layers and the residual stream in NumPy.
 
-LayerNorm (Ba, Kiros, Hinton 2016, arXiv:1607.06450, §3, eq. 4) and RMSNorm
-(Zhang & Sennrich 2019, arXiv:1910.07467, §4, eq. 4), both over the last axis
+LayerNorm (Ba, Kiros, Hinton 2016, arXiv:1607.06450, §3) and RMSNorm
+(Zhang & Sennrich 2019, arXiv:1910.07467, §4), both over the last axis
 and without the learned gain and bias, so that their invariances can be checked
 on the normalisation alone. The residual stream follows He et al. 2016
 (arXiv:1603.05027, §3): each block adds its output to its input.
@@ -92,7 +92,7 @@ SubLayer = Callable[[np.ndarray], np.ndarray]
 
 
 def residual_stream(x0: ArrayLike, sublayers: Sequence[SubLayer]) -> list[np.ndarray]:
-    """The states ``x_0, x_1, ..., x_L`` of ``x_{l+1} = x_l + F_l(x_l)`` (He et al. 2016, eq. 3).
+    """The states ``x_0, x_1, ..., x_L`` of ``x_{l+1} = x_l + F_l(x_l)`` (He et al. 2016, §3).
 
     Each sub-layer is any function returning an array of its input's shape
     (attention or an FFN, with or without a pre-norm inside). The list has
@@ -127,7 +127,7 @@ def residual_stream_vjp(
     ``jacobians[l](x)`` returns the d × d Jacobian ``∂F_l/∂x`` at ``x``, and
     ``grad_output`` is ``∂E/∂x_L``. Each block maps a row gradient g to
     ``g (I + J_l)``; nothing here uses the unrolled-sum form of He et al.
-    (2016, eq. 5), which the derivation proves.
+    (2016, §3), which the derivation proves.
 
     >>> states = residual_stream(np.array([1.0]), [lambda x: x ** 2])
     >>> residual_stream_vjp(states, [lambda x: np.diag(2 * x)], np.array([1.0])).tolist()
