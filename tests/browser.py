@@ -1,16 +1,17 @@
 """A real browser for the tests: Debian's headless Chromium, a local page, no network.
 
-:func:`render` opens an HTML file from ``file://`` at a given window width,
-takes a PNG screenshot and measures how every ``<math>`` element was laid
-out. The page itself may need no script (the sheet must read without one):
-the harness copies it to a temporary folder and injects a measuring script
-into the copy, which writes its findings as JSON into the DOM; Chromium's
-``--dump-dom`` hands them back. The screenshot is taken of the unmodified
-copy, so what is measured and what is seen are the same layout.
+:func:`render` opens an HTML file from ``file://`` at a given viewport width,
+measures how every ``<math>`` element was laid out and optionally takes a
+full-page PNG screenshot. It drives Chromium through the DevTools protocol
+over a pipe (``--remote-debugging-pipe``: no port, no extra package), which
+sets the viewport exactly (a headless window is never narrower than 500 px)
+and runs the measuring script from outside the page: the page itself needs
+no script, and is not modified.
 
-Chromium runs with a fresh profile (``--user-data-dir``) and with every
-background service that could reach the network switched off; the page is a
-local file and is expected to load nothing else.
+Chromium runs with a fresh profile (``--user-data-dir``) and with the
+background services that could reach the network switched off. Every URL the
+page requested is recorded in :attr:`Layout.requests`, so a test can check
+that a self-contained page loads nothing.
 
 Typical use::
 
@@ -20,12 +21,15 @@ Typical use::
 
 from __future__ import annotations
 
+import base64
+import fcntl
 import json
 import os
-import re
+import select
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,18 +47,15 @@ FLAGS = [
     "--disable-default-apps",
     "--hide-scrollbars",
     "--mute-audio",
-    "--force-device-scale-factor=1",
+    "--remote-debugging-pipe",
 ]
-# Time the page may spend on asynchronous work (web fonts) before the DOM is dumped.
-VIRTUAL_TIME_MS = 5000
-TIMEOUT_S = 120
+TIMEOUT_S = 60.0
+PHONE_BELOW = 600  # narrower viewports are emulated as a phone (meta viewport honoured)
 
-_MARK = "llmsym-browser-measure"
-_RESULT = re.compile(r'<script type="application/json" id="%s">(.*?)</script>' % _MARK, re.S)
-
-# Runs in the page copy once fonts are ready; every box is in CSS pixels.
+# Runs in the page once fonts are ready; every box is in CSS pixels, page coordinates.
 _MEASURE_JS = r"""
-(function () {
+(async function () {
+  if (document.fonts && document.fonts.ready) await document.fonts.ready;
   function box(el) {
     if (!el) return null;
     var r = el.getBoundingClientRect();
@@ -68,57 +69,51 @@ _MEASURE_JS = r"""
               movable: !!first && first.getAttribute('movablelimits') === 'true'};
     });
   }
-  function run() {
-    var doc = document.documentElement;
-    var maths = Array.prototype.slice.call(document.getElementsByTagName('math'));
-    var out = {
-      viewport: {width: doc.clientWidth, height: innerHeight, innerWidth: innerWidth},
-      page: {scrollWidth: doc.scrollWidth, scrollHeight: doc.scrollHeight,
-             bodyScrollWidth: document.body.scrollWidth},
-      maths: maths.map(function (m, i) {
-        var overflowing = null, p = m.parentElement;
-        while (p && p !== document.body) {
-          var cs = getComputedStyle(p);
-          if (cs.overflowX === 'auto' || cs.overflowX === 'scroll') { overflowing = p; break; }
-          p = p.parentElement;
-        }
-        return {
-          index: i,
-          id: m.id || (m.parentElement && m.parentElement.id) || '',
-          block: m.getAttribute('display') === 'block',
-          cssDisplay: getComputedStyle(m).display,
-          box: box(m),
-          scroller: overflowing ? box(overflowing) : null,
-          scrollerOverflows: overflowing
-            ? overflowing.scrollWidth > overflowing.clientWidth : false,
-          tokens: m.querySelectorAll('mi,mn,mo,mtext').length,
-          zeroTokens: Array.prototype.slice.call(m.querySelectorAll('mi,mn,mo,mtext')).filter(
-            function (t) { var r = t.getBoundingClientRect();
-                           return t.textContent.trim() && !/^[\u2061-\u2064]$/.test(t.textContent)
-                                  && (r.width === 0 || r.height === 0); }).length,
-          mfrac: parts(m, 'mfrac'),
-          msqrt: parts(m, 'msqrt'),
-          mroot: parts(m, 'mroot'),
-          munderover: parts(m, 'munderover'),
-          munder: parts(m, 'munder'),
-          msub: parts(m, 'msub'),
-          msup: parts(m, 'msup'),
-          mtable: Array.prototype.slice.call(m.getElementsByTagName('mtable')).map(function (t) {
-            return {box: box(t), rows: kids(t).map(function (r) {
-              return {box: box(r), cells: kids(r).map(box)}; })};
-          })
-        };
-      })
-    };
-    var s = document.createElement('script');
-    s.type = 'application/json';
-    s.id = '%MARK%';
-    s.textContent = JSON.stringify(out).replace(/</g, '\\u003c');
-    document.body.appendChild(s);
+  function scroller(m) {
+    for (var p = m.parentElement; p && p !== document.body; p = p.parentElement) {
+      var x = getComputedStyle(p).overflowX;
+      if (x === 'auto' || x === 'scroll') return p;
+    }
+    return null;
   }
-  if (document.fonts && document.fonts.ready) document.fonts.ready.then(run); else run();
-})();
-""".replace("%MARK%", _MARK)
+  var doc = document.documentElement;
+  var maths = Array.prototype.slice.call(document.getElementsByTagName('math'));
+  return JSON.stringify({
+    viewport: {width: doc.clientWidth, height: innerHeight, innerWidth: innerWidth},
+    page: {scrollWidth: doc.scrollWidth, scrollHeight: doc.scrollHeight},
+    maths: maths.map(function (m, i) {
+      var s = scroller(m);
+      var toks = Array.prototype.slice.call(m.querySelectorAll('mi,mn,mo,mtext'));
+      return {
+        index: i,
+        id: m.id || (m.parentElement && m.parentElement.id) || '',
+        block: m.getAttribute('display') === 'block',
+        cssDisplay: getComputedStyle(m).display,
+        box: box(m),
+        scroller: s ? box(s) : null,
+        scrollerOverflows: s ? s.scrollWidth > s.clientWidth : false,
+        tokens: toks.length,
+        zeroTokens: toks.filter(function (t) {
+          var r = t.getBoundingClientRect();
+          return t.textContent.trim() && !/^[\u2061-\u2064]$/.test(t.textContent)
+                 && (r.width === 0 || r.height === 0);
+        }).length,
+        mfrac: parts(m, 'mfrac'),
+        msqrt: parts(m, 'msqrt'),
+        mroot: parts(m, 'mroot'),
+        munderover: parts(m, 'munderover'),
+        munder: parts(m, 'munder'),
+        msub: parts(m, 'msub'),
+        msup: parts(m, 'msup'),
+        mtable: Array.prototype.slice.call(m.getElementsByTagName('mtable')).map(function (t) {
+          return {box: box(t), rows: kids(t).map(function (r) {
+            return {box: box(r), cells: kids(r).map(box)}; })};
+        })
+      };
+    })
+  });
+})()
+"""
 
 
 class BrowserMissing(RuntimeError):
@@ -133,6 +128,7 @@ class Layout:
     viewport: dict
     page: dict
     maths: list[dict] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
     screenshot: Path | None = None
 
     @property
@@ -152,55 +148,140 @@ def chromium() -> str:
     )
 
 
-def _run(args: list[str], profile: Path) -> str:
-    cmd = [chromium(), *FLAGS, f"--user-data-dir={profile}", *args]
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_proxy")}
-    env["HOME"] = str(profile)  # nothing of the user's profile or caches is read or written
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S, env=env,
-                          check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"chromium exited {done.returncode}: {done.stderr[-2000:]}")
-    return done.stdout
+def _high(fd: int) -> int:
+    """``fd`` moved to a number of at least 10 (the old one is closed)."""
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
+    os.close(fd)
+    return moved
 
 
-def _inject(html: str) -> str:
-    tag = f"<script>{_MEASURE_JS}</script>"
-    if re.search(r"</body\s*>", html, re.I):
-        return re.sub(r"</body\s*>", lambda m: tag + m.group(0), html, count=1, flags=re.I)
-    return html + tag
+class _DevTools:
+    """One headless Chromium and its DevTools pipe: commands out, replies and events in."""
+
+    def __init__(self, profile: Path) -> None:
+        to_chrome, self._to_chrome = os.pipe()
+        self._from_chrome, from_chrome = os.pipe()
+        to_chrome, from_chrome = _high(to_chrome), _high(from_chrome)  # clear of fds 3 and 4
+        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+        env["HOME"] = str(profile)  # nothing of the user's profile or caches is read or written
+
+        def pipe_fds() -> None:  # in the child: Chromium reads commands on 3, replies on 4
+            os.dup2(to_chrome, 3)
+            os.dup2(from_chrome, 4)
+
+        self.process = subprocess.Popen(
+            [chromium(), *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            close_fds=False, preexec_fn=pipe_fds, env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        os.close(to_chrome)
+        os.close(from_chrome)
+        self._buffer = b""
+        self._next_id = 0
+        self.events: list[dict] = []
+
+    def send(self, method: str, params: dict | None = None, session: str | None = None) -> dict:
+        """Run one command and wait for its reply (events seen meanwhile are kept)."""
+        self._next_id += 1
+        message = {"id": self._next_id, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = session
+        os.write(self._to_chrome, json.dumps(message).encode() + b"\0")
+        while True:
+            reply = self._receive()
+            if reply.get("id") == self._next_id:
+                if "error" in reply:
+                    raise RuntimeError(f"chromium: {method} failed: {reply['error']}")
+                return reply.get("result", {})
+            self.events.append(reply)
+
+    def wait_for(self, method: str) -> dict:
+        """The next event named ``method``."""
+        for k, event in enumerate(self.events):
+            if event.get("method") == method:
+                return self.events.pop(k)
+        while True:
+            event = self._receive()
+            if event.get("method") == method:
+                return event
+            self.events.append(event)
+
+    def _receive(self) -> dict:
+        deadline = time.monotonic() + TIMEOUT_S
+        while b"\0" not in self._buffer:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([self._from_chrome], [], [], max(left, 0))
+            if not ready:
+                raise TimeoutError(f"chromium did not answer within {TIMEOUT_S:.0f} s")
+            chunk = os.read(self._from_chrome, 1 << 20)
+            if not chunk:
+                err = self.process.stderr.read().decode(errors="replace")[-2000:]
+                raise RuntimeError(f"chromium closed its DevTools pipe: {err}")
+            self._buffer += chunk
+        message, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(message)
+
+    def close(self) -> None:
+        try:
+            self.send("Browser.close")
+        except (RuntimeError, TimeoutError, OSError):
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, 9)  # our own session: Chromium and its helpers
+            self.process.wait()
+        os.close(self._to_chrome)
+        os.close(self._from_chrome)
+        if self.process.stderr:
+            self.process.stderr.close()
 
 
 def render(page: Path, width: int, screenshot: Path | None = None,
-           height: int | None = None) -> Layout:
-    """Open ``page`` at ``width`` CSS pixels; measure every ``<math>``; optionally a PNG.
+           height: int = 900) -> Layout:
+    """Open ``page`` in a ``width`` x ``height`` viewport; measure every ``<math>``.
 
-    The screenshot covers the whole page height unless ``height`` caps it.
+    With ``screenshot``, a PNG of the whole page (``width`` pixels wide) is written there.
     """
-    html = Path(page).read_text(encoding="utf-8")
-    with tempfile.TemporaryDirectory(prefix="llmsym-browser-") as tmp:
-        folder = Path(tmp)
-        measured = folder / "measured.html"
-        measured.write_text(_inject(html), encoding="utf-8")
-        dom = _run([f"--window-size={width},{height or 900}",
-                    f"--virtual-time-budget={VIRTUAL_TIME_MS}", "--dump-dom",
-                    measured.as_uri()], folder / "profile-measure")
-        found = _RESULT.search(dom)
-        if not found:
-            raise RuntimeError("the measuring script wrote nothing (did the page load?)")
-        data = json.loads(found.group(1))
-        layout = Layout(width, data["viewport"], data["page"], data["maths"])
-        if screenshot is not None:
-            plain = folder / "page.html"
-            plain.write_text(html, encoding="utf-8")
-            shot_height = height or max(int(data["page"]["scrollHeight"]), 100)
-            screenshot = Path(screenshot).resolve()
-            screenshot.parent.mkdir(parents=True, exist_ok=True)
-            _run([f"--window-size={width},{shot_height}",
-                  f"--virtual-time-budget={VIRTUAL_TIME_MS}",
-                  f"--screenshot={screenshot}", plain.as_uri()], folder / "profile-shot")
-            if not screenshot.exists() or screenshot.stat().st_size == 0:
-                raise RuntimeError(f"chromium wrote no screenshot at {screenshot}")
-            layout.screenshot = screenshot
+    url = Path(page).resolve().as_uri()
+    with tempfile.TemporaryDirectory(prefix="llmsym-browser-") as profile:
+        tools = _DevTools(Path(profile))
+        try:
+            return _render(tools, url, width, height, screenshot)
+        finally:
+            tools.close()
+
+
+def _render(tools: _DevTools, url: str, width: int, height: int,
+            screenshot: Path | None) -> Layout:
+    target = next(t for t in tools.send("Target.getTargets")["targetInfos"]
+                  if t["type"] == "page")
+    session = tools.send("Target.attachToTarget",
+                         {"targetId": target["targetId"], "flatten": True})["sessionId"]
+    tools.send("Page.enable", session=session)
+    tools.send("Network.enable", session=session)
+    tools.send("Emulation.setDeviceMetricsOverride",
+               {"width": width, "height": height, "deviceScaleFactor": 1,
+                "mobile": width < PHONE_BELOW}, session=session)
+    tools.send("Page.navigate", {"url": url}, session=session)
+    tools.wait_for("Page.loadEventFired")
+    result = tools.send("Runtime.evaluate", {"expression": _MEASURE_JS, "awaitPromise": True,
+                                             "returnByValue": True}, session=session)
+    if "exceptionDetails" in result:
+        raise RuntimeError(f"the measuring script failed: {result['exceptionDetails']}")
+    data = json.loads(result["result"]["value"])
+    requests = [e["params"]["request"]["url"] for e in tools.events
+                if e.get("method") == "Network.requestWillBeSent"]
+    layout = Layout(width, data["viewport"], data["page"], data["maths"], requests)
+    if screenshot is not None:
+        clip = {"x": 0, "y": 0, "width": width, "height": data["page"]["scrollHeight"],
+                "scale": 1}
+        shot = tools.send("Page.captureScreenshot",
+                          {"format": "png", "captureBeyondViewport": True, "clip": clip},
+                          session=session)
+        screenshot = Path(screenshot)
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        screenshot.write_bytes(base64.b64decode(shot["data"]))
+        layout.screenshot = screenshot
     return layout
 
 

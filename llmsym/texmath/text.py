@@ -294,15 +294,33 @@ def _needs_parens(node: Node, text: str, denominator: bool) -> bool:
 def _applications(items: list[Node]) -> list[Node]:
     """Items with each ``f(x)`` (a name followed by parentheses) counted as one."""
     out: list[Node] = []
-    for item in items:
-        applied = isinstance(item, Fenced) or (
+    k = 0
+    while k < len(items):
+        item = items[k]
+        end = k + 1
+        if isinstance(item, Token) and item.role == "open" and item.text == "(":
+            end = _matching(items, k) + 1
+        applied = end > k + 1 or isinstance(item, Fenced) or (
             isinstance(item, Row) and len(item.items) == 1 and isinstance(item.items[0], Fenced)
         )
         if applied and out and _is_name(out[-1]):
-            out[-1] = Row([out[-1], item])
+            out[-1] = Row([out[-1], *items[k:end]])
         else:
-            out.append(item)
+            out.extend(items[k:end])
+        k = end
     return out
+
+
+def _matching(items: list[Node], start: int) -> int:
+    """Index of the ``)`` closing the ``(`` at ``start`` (the last item if unbalanced)."""
+    depth = 0
+    for k in range(start, len(items)):
+        item = items[k]
+        if isinstance(item, Token) and item.role in ("open", "close"):
+            depth += 1 if item.role == "open" else -1
+            if depth == 0:
+                return k
+    return len(items) - 1
 
 
 def _is_name(node: Node) -> bool:

@@ -60,6 +60,7 @@ def top_level_spaces(text: str) -> bool:
 class _Break:
     index: int  # the next line starts here
     depth: int
+    rank: int  # 0 between items of a list, 1 at a relation, 2 at + or a comma, 3 elsewhere
 
 
 def _breaks(text: str) -> list[_Break]:
@@ -68,14 +69,17 @@ def _breaks(text: str) -> list[_Break]:
     for k, char in enumerate(text):
         before = text[k - 1] if k else ""
         after = text[k + 1] if k + 1 < len(text) else ""
-        if before == " " and after == " " and (char in _RELATIONS or char in _BINARY):
-            found.append(_Break(k, depths[k]))
+        if before == " " and after == " " and char in _RELATIONS:
+            found.append(_Break(k, depths[k], 1))
+        elif before == " " and after == " " and char in _BINARY:
+            found.append(_Break(k, depths[k], 2 if char in "+−±∓" else 3))
         elif char == ":" and after == "=" and before == " ":
-            found.append(_Break(k, depths[k]))
+            found.append(_Break(k, depths[k], 1))
         elif char in ",;" and after == " ":
-            found.append(_Break(k + 2, depths[k]))
-        elif char == " " and after == " " and before != " ":
-            found.append(_Break(k + 2, depths[k]))
+            wide = text[k + 2 : k + 3] == " " or char == ";"
+            found.append(_Break(k + 2, depths[k], 0 if wide else 2))
+        elif char == " " and after == " " and before not in " ,;":
+            found.append(_Break(k + 2, depths[k], 0))
     return found
 
 
@@ -83,9 +87,10 @@ def _cut(text: str, width: int) -> int:
     """Where to end the first line of ``text`` so that it fits ``width`` columns."""
     fits = [b for b in _breaks(text) if b.index > 0 and columns(text[: b.index].rstrip()) <= width]
     for depth in sorted({b.depth for b in fits}):
-        best = max((b for b in fits if b.depth == depth), key=lambda b: b.index)
-        if columns(text[: best.index]) >= 0.4 * width:
-            return best.index
+        # a line at least 40% full, ended at the best kind of place, as late as possible
+        full = [b for b in fits if b.depth == depth and columns(text[: b.index]) >= 0.4 * width]
+        if full:
+            return min(full, key=lambda b: (b.rank, -b.index)).index
     if fits:
         return max(b.index for b in fits)
     used, k = 0, 0
