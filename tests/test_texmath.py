@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
+from llmsym.errors import UserError
 from llmsym.texmath import TexMathError, prose_to_html, prose_to_text, to_mathml, to_text, wrap
 from llmsym.texmath.wrap import columns
 
@@ -152,6 +155,18 @@ def test_whole_corpus_converts_quickly():
         prose_to_text(item["text"])
     seconds = time.perf_counter() - start
     assert seconds < 3.0, f"{seconds:.2f} s for the corpus (the HTML build may add 5 s in all)"
+
+
+def test_package_loads_no_sympy():
+    # the rendering layer converts formulas without the engine's heavy imports
+    code = ("import sys, llmsym.texmath as t; t.to_mathml('x'); t.to_text('x'); "
+            "print('sympy' in sys.modules, 'numpy' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).parent.parent)
+    assert done.stdout.split() == ["False", "False"]
+    package = Path(__file__).parent.parent / "llmsym" / "texmath"
+    for source in package.glob("*.py"):
+        assert not re.search(r"^\s*(import|from)\s+sympy", source.read_text(), re.M), source
 
 
 # -- MathML pitfalls ----------------------------------------------------------
@@ -418,6 +433,7 @@ def test_unsupported_constructs_raise_naming_them(latex, construct):
     message = str(caught.value)
     assert construct in message and latex in message
     assert caught.value.construct == construct
+    assert isinstance(caught.value, UserError) and caught.value.exit_code == 2
     with pytest.raises(TexMathError):
         to_text(latex)
 
@@ -514,3 +530,74 @@ def test_whole_corpus_wraps_to_100_columns():
     for item in FORMULAS:
         for line in wrap(to_text(item["latex"]), 100).split("\n"):
             assert columns(line) <= 100, item["where"]
+
+
+# -- beyond the corpus: what SymPy's LatexPrinter prints for other objects ----
+
+def _sympy_latex_samples() -> list[str]:
+    """LaTeX of many kinds of SymPy object, as later derivations may print them."""
+    import sympy as sp
+
+    x, y, z, n, k = sp.symbols("x y z n k")
+    i, j = sp.symbols("i j", integer=True)
+    a, f = sp.IndexedBase("a"), sp.Function("f")
+    A, B = sp.MatrixSymbol("A", 3, 3), sp.MatrixSymbol("B", 3, 3)
+    M = sp.Matrix([[1, x], [y, 2]])
+    objects = [
+        sp.Abs(x - y) ** 2, sp.floor(x), sp.ceiling(x / 2), sp.Piecewise((x, x > 0), (0, True)),
+        sp.Piecewise((x**2, x < 1), (1 / x, True)), M, sp.Matrix([x, y]),
+        sp.Integral(x**2, (x, 0, 1)), sp.Integral(sp.exp(-x), x), sp.Derivative(f(x), x),
+        sp.Derivative(f(x, y), x, y), sp.Derivative(f(x), (x, 2)), sp.Limit(sp.sin(x) / x, x, 0),
+        sp.Limit(1 / x, x, 0, "-"), sp.Limit(x, x, sp.oo), sp.Sum(a[i], (i, 1, n)),
+        sp.Product(a[i], (i, 1, n)), sp.binomial(n, k), sp.factorial(n), sp.gamma(x),
+        sp.exp(x**2 / 2), sp.log(x, 2), sp.root(x, 3), x ** sp.Rational(2, 3), sp.Float(1.5e-8),
+        -sp.oo, sp.zoo, sp.nan, sp.I * sp.pi, sp.conjugate(x), sp.re(x), sp.im(x), sp.arg(x),
+        sp.sign(x), sp.Max(x, y), sp.Min(x, y, z), sp.Heaviside(x), sp.DiracDelta(x),
+        sp.KroneckerDelta(i, j), sp.Ne(x, y), sp.Le(x, y), sp.Ge(x, y), sp.And(x > 0, y < 1),
+        sp.Or(x > 0, y < 1), sp.Not(x > 0), sp.Implies(x > 0, y > 0), sp.Xor(x > 0, y > 0),
+        sp.FiniteSet(1, 2, 3), sp.Interval.Lopen(0, sp.oo), sp.Union(sp.Interval(0, 1),
+        sp.Interval(2, 3)), sp.S.EmptySet, sp.S.Reals, sp.S.Naturals0, sp.Mod(x, 3),
+        sp.Subs(f(x).diff(x), x, 0), sp.Tuple(x, y), a[i, j], A.T, A.I, sp.Trace(A),
+        sp.Determinant(A), sp.HadamardProduct(A, B), sp.KroneckerProduct(A, B), sp.Adjoint(A),
+        sp.Identity(3), sp.asin(x), sp.atan2(y, x), sp.acosh(x), sp.erf(x), sp.LambertW(x),
+        sp.sec(x), sp.polylog(2, x), sp.besselj(0, x), sp.O(x**2), sp.RisingFactorial(x, n),
+        sp.Lambda(x, x**2), sp.Range(1, 5), sp.ImageSet(sp.Lambda(x, x**2), sp.S.Integers),
+        sp.ConditionSet(x, x > 0, sp.S.Reals), sp.Sum(1 / k**2, (k, 1, sp.oo)),
+        sp.Sum(sp.Sum(a[i, j], (i, 1, n)), (j, 1, n)),
+        sp.Symbol("x_1") + sp.Symbol("alpha_i") + sp.Symbol("theta_hat") + sp.Symbol("y'"),
+        sp.Symbol("d_model") * sp.Symbol("lambda_max") * sp.Symbol("hbar"),
+    ]
+    out = [sp.latex(o) for o in objects]
+    out += [sp.latex(M, mat_delim="("), sp.latex(M, mat_str="pmatrix"),
+            sp.latex(M, mat_str="array"), sp.latex(sp.Matrix(1, 12, list(range(12)))),
+            sp.latex(x * y, mul_symbol="dot"), sp.latex(x / 2, fold_short_frac=True),
+            sp.latex(sp.log(x), ln_notation=True), sp.latex(sp.asin(x), inv_trig_style="full"),
+            sp.latex(sp.asin(x), inv_trig_style="power"),
+            sp.latex(sp.Derivative(x**2, x), diff_operator="rd"),
+            sp.latex(x ** sp.Rational(1, 3), root_notation=False)]
+    return out
+
+
+def test_sympy_latex_beyond_the_corpus_converts():
+    samples = _sympy_latex_samples()
+    assert len(samples) > 90
+    for latex in samples:
+        root = element(latex, display=True)
+        assert core_problems(root) == [], latex
+        text = to_text(latex)
+        assert text and not LEAKS.search(text), f"{latex} -> {text}"
+
+
+@pytest.mark.parametrize("latex, text", [
+    (r"\left|{x - y}\right|^{2}", "|x − y|²"),
+    (r"\int\limits_{0}^{1} x^{2}\, dx", "∫₀¹ x² dx"),
+    (r"\frac{d}{d x} f{\left(x \right)}", "d/(dx) f(x)"),
+    (r"\left[\begin{matrix}1 & x\\y & 2\end{matrix}\right]", "[[1, x], [y, 2]]"),
+    (r"\left[\begin{array}{cc}1 & x\\y & 2\end{array}\right]", "[[1, x], [y, 2]]"),
+    (r"\left\{x^{2}\; \middle|\; x \in \mathbb{Z}\right\}", "{x² | x ∈ ℤ}"),
+    (r"\sin^{-1}{\left(x \right)}", "sin⁻¹(x)"),
+    (r"x > 0 \Rightarrow y > 0", "x > 0 ⇒ y > 0"),
+    (r"\sum_{k=1}^{\infty} \frac{1}{k^{2}}", "Σₖ₌₁^∞ 1/k²"),
+])
+def test_sympy_forms_as_text(latex, text):
+    assert to_text(latex) == text

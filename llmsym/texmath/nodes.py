@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..errors import UserError
 
-class TexMathError(ValueError):
+
+class TexMathError(UserError, ValueError):
     """A LaTeX construct outside the supported subset, or malformed LaTeX.
 
-    The message names the construct and quotes the formula.
+    The message names the construct and quotes the formula; the CLI prints it
+    as one line (a :class:`~llmsym.errors.UserError`, exit status 2).
     """
 
     def __init__(self, construct: str, formula: str, detail: str = "") -> None:

@@ -37,7 +37,7 @@ BINARY = {
     "circ": "∘", "bullet": "∙", "odot": "⊙", "oplus": "⊕", "ominus": "⊖", "otimes": "⊗",
     "oslash": "⊘", "cup": "∪", "cap": "∩", "setminus": "∖", "wedge": "∧", "land": "∧",
     "vee": "∨", "lor": "∨", "sqcup": "⊔", "sqcap": "⊓", "uplus": "⊎", "amalg": "⨿",
-    "diamond": "⋄", "bmod": "mod",
+    "diamond": "⋄", "bmod": "mod", "veebar": "⊻", "barwedge": "⊼",
 }
 
 RELATION = {

@@ -176,7 +176,8 @@ class _Printer:
 
     def _fenced(self, node: Fenced) -> str:
         body = node.body.items
-        if len(body) == 1 and isinstance(body[0], Table) and body[0].env == "matrix":
+        matrix = ("matrix", "smallmatrix", "array", "pmatrix", "bmatrix")
+        if len(body) == 1 and isinstance(body[0], Table) and body[0].env in matrix:
             return self.node(body[0])  # \left[\begin{matrix}: the brackets are the matrix's
         return f"{node.open}{self.row(body).strip()}{node.close}"
 
