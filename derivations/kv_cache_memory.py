@@ -171,7 +171,7 @@ def check_traffic(rng: np.random.Generator) -> Measurement:
 
 
 def example_llama3():
-    from llmsym.calc import load_preset
+    from llmsym.presets import load_preset
 
     c = load_preset("llama-3-8b")
     n = exact(kv_cache.end, n_layers=c.n_layers, n_kv_heads=c.n_kv_heads, d_head=c.d_head,

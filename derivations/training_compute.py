@@ -153,7 +153,7 @@ def check_adam_state(rng: np.random.Generator) -> Measurement:
 
 
 def example_share():
-    from llmsym.calc import load_preset
+    from llmsym.presets import load_preset
 
     parts = []
     for name in ("gpt2", "llama-2-7b"):

@@ -325,7 +325,7 @@ def check_decode(rng: np.random.Generator) -> Measurement:
 
 
 def example_llama():
-    from llmsym.calc import load_preset
+    from llmsym.presets import load_preset
 
     c = load_preset("llama-2-7b")
     n = dict(c.sizes(), batch=1, seq=2048)

@@ -142,7 +142,7 @@ PUBLISHED = {  # total parameters as reported for the released checkpoints
 
 def check_published(rng: np.random.Generator) -> Measurement:
     """The closed form at the shipped presets against the published parameter counts."""
-    from llmsym.calc import load_preset
+    from llmsym.presets import load_preset
 
     worst = max(abs(exact(TOTAL, **param_sizes(load_preset(name))) - count)
                 for name, count in PUBLISHED.items())
@@ -152,7 +152,7 @@ def check_published(rng: np.random.Generator) -> Measurement:
 
 
 def example_published():
-    from llmsym.calc import load_preset
+    from llmsym.presets import load_preset
 
     rows = [rf"\text{{{name}}}\colon {exact(TOTAL, **param_sizes(load_preset(name))):,}"
             for name in ("gpt2", "llama-3-8b")]

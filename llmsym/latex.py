@@ -1,34 +1,33 @@
-"""LaTeX output: the formula printer and prose escaping.
+"""LaTeX for formulas: the printer every formula on the sheet goes through.
 
-Formulas on the sheet are printed from the very SymPy objects the checker
-proved, through :class:`LlmLatexPrinter`; notation classes in
-:mod:`llmsym.notation` carry their own ``_latex``. Prose (glosses, reasons,
-assumptions) is plain text with ``$...$`` for inline math: the text between
-the dollars is escaped with PyLaTeX's ``escape_latex``, the math is kept.
+Formulas are printed from the very SymPy objects the checker proved, through
+:class:`LlmLatexPrinter`; notation classes in :mod:`llmsym.notation` carry their
+own ``_latex``. (Prose is escaped in the sheet layer, which imports no SymPy.)
 
 >>> import sympy as sp
 >>> to_latex(sp.Symbol("d_k") ** sp.Rational(1, 2))
 '\\\\sqrt{d_{k}}'
->>> prose("cost 100% of $x^2$ & more")
-'cost 100\\\\% of $x^2$ \\\\& more'
+>>> m, m_a = sp.symbols("m m_a")
+>>> to_latex(sp.exp(m_a - m)), to_latex(sp.log(m))
+('e^{m_{a} - m}', '\\\\log m')
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
-REL_LATEX = {"=": "=", "<=": r"\le", ">=": r"\ge"}
+REL_LATEX = {"=": "=", "<=": r"\le", ">=": r"\ge", "<": "<", ">": ">", "!=": r"\ne"}
 
 
 class LlmLatexPrinter(LatexPrinter):
     """SymPy's printer with the conventions of LLM papers.
 
-    - ``log`` is the natural log, printed ``\\log`` (never ``\\ln``);
+    - ``log`` is the natural log, printed ``\\log`` (``\\log n`` for a plain argument);
     - ``Max``/``Min`` print as ``\\max``/``\\min``;
+    - a sum starts with a positive term when it has one (``m_a - m``, not ``-m + m_a``);
     - finite sums keep their limits under and over the sigma.
     """
 
@@ -38,6 +37,32 @@ class LlmLatexPrinter(LatexPrinter):
         defaults = {"ln_notation": False, "mul_symbol": None, "fold_short_frac": False}
         defaults.update(settings or {})
         super().__init__(defaults)
+
+    def _print_Add(self, expr, order=None):
+        terms = self._as_ordered_terms(expr, order=order)
+        first = next((k for k, t in enumerate(terms) if not _negative(t)), 0)
+        terms = terms[first:] + terms[:first]
+        text = ""
+        for k, term in enumerate(terms):
+            if k == 0:
+                pass
+            elif _negative(term):
+                text += " - "
+                term = -term
+            else:
+                text += " + "
+            piece = self._print(term)
+            if self._needs_add_brackets(term):
+                piece = r"\left(%s\right)" % piece
+            text += piece
+        return text
+
+    def _print_log(self, expr, exp=None):
+        arg = expr.args[0]
+        if arg.is_Symbol or (arg.is_Integer and arg > 0):
+            text = r"\log %s" % self._print(arg)
+            return text if exp is None else r"\log^{%s} %s" % (exp, self._print(arg))
+        return super()._print_log(expr, exp)
 
     def _print_Max(self, expr, exp=None):
         args = ", ".join(self._print(a) for a in expr.args)
@@ -57,6 +82,10 @@ class LlmLatexPrinter(LatexPrinter):
         return r"\begin{pmatrix}%s\end{pmatrix}" % r" \\ ".join(rows)
 
 
+def _negative(term: Any) -> bool:
+    return term.could_extract_minus_sign()
+
+
 _PRINTER = LlmLatexPrinter()
 
 
@@ -70,19 +99,3 @@ def to_latex(expr: Any) -> str:
 def relation_latex(lhs: Any, rel: str, rhs: Any) -> str:
     """``lhs \\le rhs`` and friends."""
     return f"{to_latex(lhs)} {REL_LATEX[rel]} {to_latex(rhs)}"
-
-
-_MATH = re.compile(r"(\$[^$]+\$)")
-
-
-def prose(text: str) -> str:
-    """Escape prose for LaTeX, leaving ``$...$`` math untouched."""
-    from pylatex.utils import escape_latex
-
-    parts = _MATH.split(text)
-    return "".join(p if p.startswith("$") and p.endswith("$") else escape_latex(p) for p in parts)
-
-
-def plain(text: str) -> str:
-    """Prose for a terminal: drop the math dollars, keep the content."""
-    return text.replace("$", "")

@@ -18,7 +18,22 @@ import sympy as sp
 
 
 class Notation(sp.Function):
-    """Base class: an unevaluated operation that ``doit`` unfolds into its definition."""
+    """Base class: an unevaluated operation that ``doit`` unfolds into its definition.
+
+    Subclasses give ``definition`` (a classmethod of the arguments) and
+    ``_latex(self, printer)``. Class attributes:
+
+    - ``delimited``: the LaTeX closes itself (``E[x]``, ``‖x‖``), so a power prints
+      as ``E[x]^{2}``; otherwise as ``(f(x))^{2}``;
+    - ``bound``: positions of arguments that are bound indices (the ``j`` of
+      ``softmax(z_j, j, n, i)``), which are not free symbols of the formula;
+    - ``nonnegative_by``: claims (``"derivation-id:claim"``) that prove the
+      notation non-negative; a proof that relies on it cites them.
+    """
+
+    delimited = False
+    bound: tuple[int, ...] = ()
+    nonnegative_by: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -27,10 +42,22 @@ class Notation(sp.Function):
             # SymPy prints f(x)**2 by calling _latex(printer, exp="2"): wrap once here.
             def _latex(self, printer, exp=None, _body=body, **_):
                 text = _body(self, printer)
-                return text if exp is None else r"\left(%s\right)^{%s}" % (text, exp)
+                if exp is None:
+                    return text
+                if self.delimited:
+                    return "%s^{%s}" % (text, exp)
+                return r"\left(%s\right)^{%s}" % (text, exp)
 
             _latex._takes_exp = True
             cls._latex = _latex
+
+    @property
+    def free_symbols(self):
+        """Free symbols, without the bound indices of the notation's own sums."""
+        free = super().free_symbols
+        for position in self.bound:
+            free = free - {self.args[position]}
+        return free
 
     def doit(self, **hints):
         """Unfold this notation (and any inside it); sums are left as they are."""
@@ -78,6 +105,7 @@ class softmax(Notation):  # noqa: N801 - the name readers know
     """``softmax(body, j, n, i)``: component ``i`` of the softmax of ``(body_j)_{j=1..n}``."""
 
     nargs = 4
+    bound = (1,)
 
     @classmethod
     def definition(cls, body, j, n, i):
@@ -95,6 +123,7 @@ class logsumexp(Notation):  # noqa: N801
     """``logsumexp(body, j, n)`` = log of the sum over j = 1..n of exp(body)."""
 
     nargs = 3
+    bound = (1,)
 
     @classmethod
     def definition(cls, body, j, n):
@@ -109,6 +138,7 @@ class KL(Notation):  # noqa: N801
     """``KL(p_i, q_i, i, n)`` = sum_i p_i log(p_i / q_i), the Kullback–Leibler divergence."""
 
     nargs = 4
+    bound = (2,)
 
     @classmethod
     def definition(cls, p, q, i, n):
@@ -126,6 +156,7 @@ class cross_entropy(Notation):  # noqa: N801
     """``cross_entropy(p_i, q_i, i, n)`` = -sum_i p_i log q_i."""
 
     nargs = 4
+    bound = (2,)
 
     @classmethod
     def definition(cls, p, q, i, n):
@@ -140,6 +171,7 @@ class entropy(Notation):  # noqa: N801
     """``entropy(p_i, i, n)`` = -sum_i p_i log p_i (nats)."""
 
     nargs = 3
+    bound = (1,)
 
     @classmethod
     def definition(cls, p, i, n):
@@ -166,14 +198,58 @@ class sigmoid(Notation):  # noqa: N801
         return r"\sigma\left(%s\right)" % printer._print(self.args[0])
 
 
-class Expect(Notation):  # noqa: N801
-    """A displayed expectation E[x]; stated facts about it enter as assumption steps.
+# ---------------------------------------------------------------------------
+# Expectation and moments
+# ---------------------------------------------------------------------------
 
-    It has no definition to unfold: E[.] of an abstract random variable is a
-    name here, and its algebra is carried by explicit moment symbols.
+_RANDOM: set[str] = set()
+_DETERMINISTIC: set[str] = set()
+
+
+def random_variables(*objects):
+    """Declare symbols or vectors random (integer symbols inside ``E[.]`` count as constants
+    unless declared here). Returns its arguments, so ``q, k = random_variables(q, k)``."""
+    _RANDOM.update(_name(o) for o in objects)
+    return objects[0] if len(objects) == 1 else objects
+
+
+def deterministic(*objects):
+    """Declare symbols constant inside ``E[.]`` (every other non-integer symbol is random)."""
+    _DETERMINISTIC.update(_name(o) for o in objects)
+    return objects[0] if len(objects) == 1 else objects
+
+
+def _name(o) -> str:
+    return str(o.label) if isinstance(o, sp.IndexedBase) else str(o)
+
+
+def is_random(expr) -> bool:
+    """Whether ``expr`` depends on a random symbol: one declared random, or any symbol that is
+    neither an integer (a size or an index) nor declared deterministic. Erring towards
+    "random" only keeps a factor inside ``E[.]``; it never pulls a random one out."""
+    for atom in sp.sympify(expr).free_symbols:
+        name = str(atom)
+        if name in _RANDOM:
+            return True
+        if name in _DETERMINISTIC or atom.is_integer or isinstance(atom, sp.IndexedBase):
+            continue
+        if isinstance(atom, sp.Symbol):
+            return True
+    for ix in sp.sympify(expr).atoms(sp.Indexed):
+        name = str(ix.base.label)
+        if name in _RANDOM or name not in _DETERMINISTIC:
+            return True
+    return False
+
+
+class Expect(Notation):  # noqa: N801
+    """The expectation E[x]: linear (the ``expect`` tactic applies linearity), otherwise opaque.
+
+    Facts beyond linearity (independence, given moments) enter as hypotheses.
     """
 
     nargs = 1
+    delimited = True
 
     @classmethod
     def definition(cls, x):
@@ -186,8 +262,36 @@ class Expect(Notation):  # noqa: N801
         return r"\mathbb{E}\left[%s\right]" % printer._print(self.args[0])
 
 
+class Var(Notation):  # noqa: N801
+    """Var[x] = E[x^2] - E[x]^2."""
+
+    nargs = 1
+    delimited = True
+
+    @classmethod
+    def definition(cls, x):
+        return Expect(x**2) - Expect(x) ** 2
+
+    def _latex(self, printer):
+        return r"\operatorname{Var}\left[%s\right]" % printer._print(self.args[0])
+
+
+class Cov(Notation):  # noqa: N801
+    """Cov[x, y] = E[x y] - E[x] E[y]."""
+
+    nargs = 2
+    delimited = True
+
+    @classmethod
+    def definition(cls, x, y):
+        return Expect(x * y) - Expect(x) * Expect(y)
+
+    def _latex(self, printer):
+        return r"\operatorname{Cov}\left[%s, %s\right]" % tuple(printer._print(a) for a in self.args)
+
+
 class Variance(Expect):  # noqa: N801
-    """A displayed variance Var[x]; see :class:`Expect`."""
+    """An opaque variance, for derivations written before :class:`Var` existed."""
 
     def _latex(self, printer):
         return r"\operatorname{Var}\left[%s\right]" % printer._print(self.args[0])
@@ -197,10 +301,12 @@ class gibbs_gap(Notation):  # noqa: N801
     """g(x) = x - 1 - log x, non-negative for x > 0 (proved in the ``gibbs-inequality`` derivation).
 
     Used as an inequality certificate: a sum of ``w * gibbs_gap(x)`` with
-    ``w >= 0`` and ``x > 0`` is non-negative.
+    ``w >= 0`` and ``x > 0`` is non-negative; a proof that uses this cites the claims
+    in :attr:`nonnegative_by`.
     """
 
     nargs = 1
+    nonnegative_by = ("gibbs-inequality:gap_above_one", "gibbs-inequality:gap_below_one")
 
     @classmethod
     def definition(cls, x):
@@ -213,6 +319,99 @@ class gibbs_gap(Notation):  # noqa: N801
 
     def _latex(self, printer):
         return r"g\left(%s\right)" % printer._print(self.args[0])
+
+
+# ---------------------------------------------------------------------------
+# Presentation helpers: order of terms, functions on a finite set, held lines
+# ---------------------------------------------------------------------------
+
+
+class terms(Notation):  # noqa: N801
+    """A sum printed in the order given (``terms(6*N*D, 12*L*s*D)`` -> ``6ND + 12LsD``).
+
+    SymPy sorts the terms of a sum; papers do not. Unfolds to the plain sum.
+    """
+
+    @classmethod
+    def definition(cls, *args):
+        return sp.Add(*args)
+
+    def _latex(self, printer):
+        out = ""
+        for k, term in enumerate(self.args):
+            text = printer._print(term)
+            if isinstance(term, sp.Add) and k:
+                text = r"\left(%s\right)" % text
+            if k == 0:
+                out = text
+            elif text.startswith("-"):
+                out += " - " + text[1:].lstrip()
+            else:
+                out += " + " + text
+        return out
+
+
+class factors(Notation):  # noqa: N801
+    """A product printed in the order given (``factors(2, L, h, d, s)`` -> ``2 L h d s``)."""
+
+    @classmethod
+    def definition(cls, *args):
+        return sp.Mul(*args)
+
+    def _latex(self, printer):
+        parts = []
+        for f in self.args:
+            text = printer._print(f)
+            if isinstance(f, sp.Add):
+                text = r"\left(%s\right)" % text
+            parts.append(text)
+        return " ".join(parts)
+
+
+class minus(Notation):  # noqa: N801
+    """``a - b`` printed in that order (SymPy would sort the terms)."""
+
+    nargs = 2
+
+    @classmethod
+    def definition(cls, a, b):
+        return a - b
+
+    def _latex(self, printer):
+        left, right = (r"\left(%s\right)" % printer._print(x) if isinstance(x, sp.Add)
+                       else printer._print(x) for x in self.args)
+        return f"{left} - {right}"
+
+
+class norm(Notation):  # noqa: N801
+    """The Euclidean norm of a vector ``body`` over ``index = 1..size``, printed ``‖x‖``."""
+
+    nargs = 3
+    bound = (1,)
+    delimited = True
+
+    @classmethod
+    def definition(cls, body, index, size):
+        return sp.sqrt(sp.Sum(body**2, (index, 1, size)))
+
+    def _eval_is_nonnegative(self):
+        return True
+
+    def _latex(self, printer):
+        body, index, _size = self.args
+        return r"\left\|%s\right\|" % vector_latex(printer, body, index)
+
+
+def held():
+    """A context in which SymPy keeps lines as written (``e^c e^z / (e^c Σ ...)`` stays so).
+
+    >>> x = sp.Symbol("x")
+    >>> with held():
+    ...     e = sp.exp(x) * 2 / (sp.exp(x) * 2)
+    >>> e == 1
+    False
+    """
+    return sp.evaluate(False)
 
 
 class Named(sp.Symbol):

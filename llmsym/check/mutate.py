@@ -28,7 +28,7 @@ from typing import Any
 
 import sympy as sp
 
-from .model import Claim, Derivation, Step
+from ..derivation import Claim, Derivation, Step
 
 MAX_PER_STEP = 14
 

@@ -25,8 +25,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import UnknownName, UserError
-from .model import FAILED
+from ..errors import UnknownName, UserError
+from ..derivation import Kind
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ def from_report(report) -> dict[str, Result]:
 
 @lru_cache(maxsize=8)
 def _load(build_dir: str, extra_dirs: tuple[str, ...], ids: tuple[str, ...]) -> dict[str, Result]:
-    from .pipeline import Options, verify
+    from ..verify.pipeline import Options, verify
 
     return from_report(verify(Options(ids=ids, extra_dirs=extra_dirs, build_dir=Path(build_dir))))
 

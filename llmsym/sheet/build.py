@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import EnvironmentProblem
-from .pipeline import Options, verify
+from ..errors import EnvironmentProblem
+from ..verify.pipeline import Options, verify
 
 NAME = "llmsym-cheatsheet"
 
@@ -45,12 +45,12 @@ def build_date() -> tuple[str, bool]:
 
 def project_commit() -> str:
     """The project's short commit hash, or '' outside a git checkout."""
-    from .loader import PROJECT_DIR
+    from ..resources import PACKAGE_DIR
 
     try:
         out = subprocess.run(
             ["git", "rev-parse", "--short=10", "HEAD"],
-            cwd=PROJECT_DIR,
+            cwd=PACKAGE_DIR,
             capture_output=True,
             text=True,
             timeout=5,
@@ -74,10 +74,11 @@ def _writable(folder: Path) -> None:
 
 def build_sheet(opts: Options, paper: str = "a4", tex_only: bool = False) -> BuildOutcome:
     """Verify every derivation and typeset the result; see the module docstring."""
-    from . import __version__
+    from .. import __version__
     from .render import render
-    from .sheet import BuildInfo, sheet_context
-    from .texbuild import INSTALL_HINT, compile_pdf, missing_tools, write_atomic
+    from .arrange import BuildInfo, sheet_context
+    from ..files import write_atomic
+    from .texbuild import INSTALL_HINT, compile_pdf, missing_tools
 
     started = time.perf_counter()
     _writable(opts.build_dir)

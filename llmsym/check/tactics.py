@@ -18,12 +18,14 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 import sympy as sp
 from sympy.simplify.simplify import factor_sum
 
-from .notation import Notation, unfold
+from ..derivation import TRANSFORMS as TACTIC_NAMES
+from ..notation import Expect, Notation, is_random, unfold
 
 # ---------------------------------------------------------------------------
 # Sum-aware rewriting
@@ -118,28 +120,46 @@ def merge_sums(expr: Any) -> Any:
 
 
 def align_sums(expr: Any) -> Any:
-    """Split off leading terms so that sums of one body start at the same index.
+    """Split off leading and trailing terms so that sums of one body run over one range.
 
-    ``Sum(f_j, (j, 1, n)) - Sum(f_j, (j, 2, n))`` becomes ``f_1``: the sum from 1
-    is written ``f_1 + Sum(f_j, (j, 2, n))`` first.
+    ``Sum(f_j, (j, 1, n)) - Sum(f_j, (j, 2, n))`` becomes ``f_1``, and
+    ``Sum(f_j, (j, 1, n + 1)) - Sum(f_j, (j, 1, n))`` becomes ``f_{n+1}``: each sum is
+    written as the terms outside the common range plus the sum over it. This holds
+    for every range in the convention of SymPy's summation rules (used throughout).
     """
     expr = sum_normal(expr)
     sums = [s for s in expr.atoms(sp.Sum) if len(s.limits) == 1]
     if len(sums) < 2:
         return expr
-    top = {}
+    groups: dict[Any, list] = {}
     for s in sums:
-        _, lo, hi = s.limits[0]
-        for other in sums:
-            gap = other.limits[0][1] - lo
-            if other.limits[0][2] == hi and gap.is_Integer and 0 < gap <= 16:
-                top[s] = max(top.get(s, lo), other.limits[0][1])
+        groups.setdefault(s.function, []).append(s)
     swap = {}
-    for s, start in top.items():
-        var, lo, hi = s.limits[0]
-        head = sp.Add(*[s.function.subs(var, lo + k) for k in range(int(start - lo))])
-        swap[s] = head + sp.Sum(s.function, (var, start, hi))
-    return sum_normal(expr.xreplace(swap))
+    for body, group in groups.items():
+        if len(group) < 2:
+            continue
+        var = group[0].limits[0][0]
+        los = [s.limits[0][1] for s in group]
+        his = [s.limits[0][2] for s in group]
+        lo = _extreme(los, max)
+        hi = _extreme(his, min)
+        if lo is None or hi is None:
+            continue
+        for s in group:
+            _, a, b = s.limits[0]
+            head = [body.xreplace({var: a + k}) for k in range(int(lo - a))]
+            tail = [body.xreplace({var: hi + 1 + k}) for k in range(int(b - hi))]
+            swap[s] = sp.Add(*head) + sp.Sum(body, (var, lo, hi)) + sp.Add(*tail)
+    return sum_normal(expr.xreplace(swap)) if swap else expr
+
+
+def _extreme(values: list, pick: Callable) -> Any:
+    """The largest (or smallest) of bounds that differ by small integers; None otherwise."""
+    first = values[0]
+    gaps = [sp.expand(v - first) for v in values]
+    if not all(g.is_Integer and abs(int(g)) <= 16 for g in gaps):
+        return None
+    return first + pick(int(g) for g in gaps)
 
 
 def _one_sum(term: Any) -> tuple[Any, sp.Sum] | None:
@@ -180,11 +200,38 @@ def join_sums(expr: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------
-# Transforms
+# Definitions of the derivation being checked (for the ``definition`` tactic)
 # ---------------------------------------------------------------------------
 
+DEFINITIONS: ContextVar[tuple] = ContextVar("definitions", default=())
 
-_unfold = unfold
+
+def unfold_definitions(e: Any) -> Any:
+    """Notation unfolded, then each declared definition ``lhs -> rhs`` applied.
+
+    A definition whose left side is a symbol (``N``) replaces it as it stands; one
+    whose left side is a call or an entry (``Var(X)``, ``m[t]``) matches any argument
+    in place of its symbols.
+    """
+    e = unfold(e)
+    for lhs, rhs in DEFINITIONS.get():
+        if isinstance(lhs, sp.Symbol):
+            e = e.xreplace({lhs: rhs})
+            continue
+        wilds = {s: sp.Wild(f"w_{s}") for s in lhs.free_symbols
+                 if isinstance(s, sp.Symbol) and not _is_label(s, lhs)}
+        e = e.replace(lhs.xreplace(wilds), rhs.xreplace(wilds))
+    return unfold(e)
+
+
+def _is_label(s: Any, lhs: Any) -> bool:
+    """Whether ``s`` names an indexed base of ``lhs`` (``m`` in ``m[t]``), not an argument."""
+    return any(s == ix.base.label for ix in lhs.atoms(sp.Indexed))
+
+
+# ---------------------------------------------------------------------------
+# Transforms
+# ---------------------------------------------------------------------------
 
 
 def _trig(e: Any) -> Any:
@@ -201,7 +248,91 @@ def _matrixwise(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return apply
 
 
-TRANSFORMS: dict[str, Callable[[Any], Any]] = {
+_HYPERBOLIC = (sp.tanh, sp.sinh, sp.cosh, sp.coth, sp.sech, sp.csch)
+
+
+def rewrite_exp(e: Any) -> Any:
+    """Hyperbolic functions (and sigmoid-like notation once unfolded) as exponentials."""
+    return sp.expand(sp.powsimp(sp.expand(e.rewrite(sp.exp)), combine="exp"))
+
+
+def _geometric_term(s: sp.Sum) -> Any:
+    """``Sum(c r^(a k + b), (k, lo, hi))`` in closed form when ``r^a != 1`` is shown."""
+    (var, lo, hi), body = s.limits[0], sp.powsimp(sp.expand(s.function), combine="exp")
+    coeff, rest = [], []
+    for f in sp.Mul.make_args(body):
+        (rest if f.has(var) else coeff).append(f)
+    if len(rest) != 1 or not isinstance(rest[0], sp.Pow):
+        return s
+    base, power = rest[0].args
+    if base.has(var):
+        return s
+    a, b = sp.Poly(power, var).all_coeffs() if sp.Poly(power, var).degree() == 1 else (None, None)
+    if a is None or not (a.is_integer and a.is_nonzero):
+        return s
+    ratio = base**a
+    if sp.factor(sp.together(ratio - 1)).is_nonzero is not True:
+        return s  # at r^a = 1 the closed form has no value: not this rule
+    first = base ** (a * lo + b)
+    return sp.Mul(*coeff) * first * (1 - ratio ** (hi - lo + 1)) / (1 - ratio)
+
+
+def geometric(e: Any) -> Any:
+    """Geometric sums in closed form: ``Sum_{k=lo}^{hi} c r^{ak+b}`` with ``r^a`` shown ``!= 1``.
+
+    The rule holds in the convention of SymPy's summation rules for every range.
+    """
+    e = sum_normal(e)
+    return sp.expand(e.replace(lambda x: isinstance(x, sp.Sum) and len(x.limits) == 1,
+                               _geometric_term))
+
+
+def _linear(x: Any) -> Any:
+    """E[x] expanded by linearity: sums split, factors free of random symbols pulled out."""
+    x = sp.expand(x)
+    out = []
+    for term in sp.Add.make_args(x):
+        if isinstance(term, sp.Sum):
+            out.append(sp.Sum(_linear(term.function), *term.limits))
+            continue
+        const, rand = [], []
+        for f in sp.Mul.make_args(term):
+            (rand if is_random(f) else const).append(f)
+        inner = sp.Mul(*rand)
+        if isinstance(inner, sp.Sum) and len(rand) == 1:
+            out.append(sp.Mul(*const) * sp.Sum(_linear(inner.function), *inner.limits))
+        else:
+            out.append(sp.Mul(*const) * (Expect(inner) if rand else 1))
+    return sp.Add(*out)
+
+
+def expect(e: Any) -> Any:
+    """Linearity of expectation: ``E[a X + b Y + c] = a E[X] + b E[Y] + c`` and
+    ``E[Sum_i X_i] = Sum_i E[X_i]`` (finite sums), with ``a, b, c`` free of random symbols.
+
+    Random symbols are those declared with :func:`llmsym.notation.random_variables`.
+    """
+    e = unfold(e)
+    return sp.expand(e.replace(lambda x: isinstance(x, Expect), lambda x: _linear(x.args[0])))
+
+
+def _square_sum(p: sp.Pow) -> Any:
+    base, power = p.args
+    if not (isinstance(base, sp.Sum) and power == 2 and len(base.limits) == 1):
+        return p
+    var, lo, hi = base.limits[0]
+    other = sp.Dummy(f"{var}'", integer=True)
+    return sp.Sum(sp.Sum(base.function * base.function.xreplace({var: other}),
+                         (other, lo, hi)), (var, lo, hi))
+
+
+def square_sums(e: Any) -> Any:
+    """``(Sum_i a_i)^2 = Sum_i Sum_j a_i a_j``: a squared finite sum as a double sum."""
+    return e.replace(lambda x: isinstance(x, sp.Pow) and isinstance(x.base, sp.Sum),
+                     _square_sum)
+
+
+_TRANSFORMS: dict[str, Callable[[Any], Any]] = {
     "expand": sp.expand,
     "cancel": lambda e: sp.cancel(sp.expand(e)),
     "together": lambda e: sp.cancel(sp.together(e)),
@@ -214,15 +345,23 @@ TRANSFORMS: dict[str, Callable[[Any], Any]] = {
     "sum": sum_normal,
     "merge_sums": merge_sums,
     "align_sums": align_sums,
+    "split_last": align_sums,
     "join_sums": join_sums,
     "factor_sum": lambda e: sp.expand(factor_sum(e)),
     "doit": lambda e: sp.expand(e.doit()),
-    "unfold": _unfold,
+    "unfold": unfold,
+    "definition": unfold_definitions,
     "simplify": sp.simplify,
+    "rewrite_exp": rewrite_exp,
+    "geometric": geometric,
+    "expect": expect,
+    "square_sums": square_sums,
     # merge sums over one range, then drop each sum whose summand ``trig`` reduces to 0
     "trig_sums": lambda e: sp.expand(merge_sums(e).replace(
         lambda x: isinstance(x, sp.Sum) and _trig(x.function) == 0, lambda x: sp.S.Zero)),
 }
+assert set(_TRANSFORMS) == set(TACTIC_NAMES), "llmsym.derivation.TRANSFORMS is out of date"
+TRANSFORMS = _TRANSFORMS
 
 # Tried in this order after the step's own tactic; ``simplify`` comes last.
 FALLBACKS = (
@@ -236,10 +375,16 @@ FALLBACKS = (
     "align_sums",
     "together",
     "trig",
+    "rewrite_exp+together",
+    "rewrite_exp+cancel",
+    "expect+sum",
     "unfold+sum",
     "unfold+sum+expand_log",
     "unfold+cancel",
     "unfold+sum+powsimp",
+    "unfold+align_sums",
+    "geometric+together",
+    "unfold+geometric+together",
     "doit+sum",
     "simplify",
     "unfold+simplify",
@@ -275,30 +420,49 @@ def proves(tactic: str, a: Any, b: Any) -> bool:
     return is_zero(apply(tactic, difference(a, b)))
 
 
+def _has(expr: Any, *kinds: Any) -> bool:
+    items = list(expr) if isinstance(expr, sp.MatrixBase) else [expr]
+    return any(sp.sympify(i).has(*kinds) for i in items)
+
+
 def plan(hint: str, expr: Any) -> list[str]:
     """The order in which to try tactics: the hint, then the fallbacks that apply."""
-    order = [] if hint == "auto" else [hint]
-    has_notation = expr.has(Notation)
+    order = [] if hint in ("auto", "definition") else [hint]
+    if hint == "definition":
+        order += ["definition", "definition+sum", "definition+expect+sum", "definition+cancel",
+                  "definition+expand_log", "definition+simplify"]
+        return order
+    has_notation = _has(expr, Notation)
+    has_sum = _has(expr, sp.Sum)
+    has_hyperbolic = _has(expr, *_HYPERBOLIC)
+    has_expect = _has(expr, Expect)
     for t in FALLBACKS:
         if t in order:
             continue
         if t.startswith("unfold") and not has_notation:
             continue
-        if t.startswith("sum") and not expr.has(sp.Sum):
+        if (t.startswith("sum") or "geometric" in t or "align" in t) and not has_sum:
+            continue
+        if t.startswith("rewrite_exp") and not has_hyperbolic:
+            continue
+        if t.startswith("expect") and not has_expect:
             continue
         order.append(t)
     return order
 
 
 # ---------------------------------------------------------------------------
-# Non-negativity
+# Signs
 # ---------------------------------------------------------------------------
 
 
 def nonneg(e: Any, depth: int = 0) -> bool:
     """A sufficient, structural test that ``e >= 0`` under the assumptions.
 
-    True only when shown; False means "not shown", not "negative".
+    True only when shown; False means "not shown", not "negative". A sum of
+    non-negative terms is non-negative only when its range is not reversed
+    (``hi - lo + 1 >= 0`` shown): in the summation convention used throughout, a
+    reversed sum is minus a sum.
     """
     e = sp.sympify(e)
     if e.is_nonnegative:
@@ -321,6 +485,8 @@ def nonneg(e: Any, depth: int = 0) -> bool:
         return e.args[0].is_extended_real is True
     if isinstance(e, sp.Sum) and len(e.limits) == 1:
         var, lo, hi = e.limits[0]
+        if not nonneg(sp.expand(hi - lo + 1), depth + 1):
+            return False
         # the index's sign as the lower bound shows it, and nothing more
         sign = {"positive": True} if lo.is_positive else {}
         if lo.is_nonnegative and not lo.is_positive:
@@ -350,13 +516,33 @@ def nonpos(e: Any, depth: int = 0) -> bool:
     return False
 
 
+def positive(e: Any, depth: int = 0) -> bool:
+    """A sufficient, structural test that ``e > 0``: positive symbols, exponentials,
+    sums of non-negative terms with a positive one, products of positive factors."""
+    e = sp.sympify(e)
+    if e.is_positive:
+        return True
+    if depth > 12:
+        return False
+    if isinstance(e, sp.Add):
+        return all(nonneg(t) for t in e.args) and any(positive(t, depth + 1) for t in e.args)
+    if isinstance(e, sp.Mul):
+        return all(positive(f, depth + 1) for f in e.args)
+    if isinstance(e, sp.Pow):
+        return positive(e.base, depth + 1) and e.exp.is_extended_real is True
+    if isinstance(e, sp.exp):
+        return e.args[0].is_extended_real is True
+    return False
+
+
 _INCREASING = (sp.exp, sp.log)
 
 
 def monotone_args(a: Any, b: Any) -> tuple[Any, Any] | None:
     """For ``f(x)`` vs ``f(y)`` with ``f`` increasing (exp, log): the arguments.
 
-    ``1`` counts as ``exp(0)``.
+    ``1`` counts as ``exp(0)``. For ``log`` the smaller argument must be shown
+    positive (log is increasing on the positive reals only); otherwise None.
     """
 
     def as_exp(e):
@@ -365,5 +551,7 @@ def monotone_args(a: Any, b: Any) -> tuple[Any, Any] | None:
     a, b = as_exp(a), as_exp(b)
     for f in _INCREASING:
         if isinstance(a, f) and isinstance(b, f):
+            if f is sp.log and not positive(a.args[0]):
+                return None
             return a.args[0], b.args[0]
     return None

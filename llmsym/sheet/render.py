@@ -10,16 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+from ..resources import templates_dir
 
 
-def environment(folder: Path = TEMPLATE_DIR):
+
+def environment(folder: Path | None = None):
     """A Jinja environment for LaTeX templates."""
     import jinja2
     from pylatex.utils import escape_latex
 
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(folder)),
+        loader=jinja2.FileSystemLoader(str(folder or templates_dir())),
         block_start_string="<%",
         block_end_string="%>",
         variable_start_string="<<",
@@ -36,6 +37,6 @@ def environment(folder: Path = TEMPLATE_DIR):
     return env
 
 
-def render(template: str, context: dict[str, Any], folder: Path = TEMPLATE_DIR) -> str:
+def render(template: str, context: dict[str, Any], folder: Path | None = None) -> str:
     """Render one template with a context of plain data."""
     return environment(folder).get_template(template).render(**context)

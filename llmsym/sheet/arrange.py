@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .model import Status
-from .report import DerivationReport, Report
+from ..derivation import Kind, Status
+from ..verify.report import DerivationReport, Report
 
 
 @dataclass(frozen=True)

@@ -44,10 +44,10 @@ def calc(preset, config_file, seq, batch, dtype, context, gpu, as_json) -> None:
 
     Exit status 2 on bad input (the message names the field or option).
     """
-    from .errors import UserError
+    from ..errors import UserError
 
     try:
-        from .calc import run
+        from ..reuse.calc import run
 
         click.echo(run(preset, config_file, seq, batch, dtype, context, gpu, as_json))
     except UserError as exc:

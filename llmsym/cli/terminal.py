@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .report import DerivationReport, Report
+from ..verify.report import DerivationReport, Report
 
 MARK = {
     "proved": "ok",

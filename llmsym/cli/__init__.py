@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from .errors import CHECK_FAILED, INTERRUPTED, OK, EnvironmentProblem, UserError
+from ..errors import CHECK_FAILED, INTERRUPTED, OK, EnvironmentProblem, UserError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -40,9 +40,9 @@ class _Group(click.Group):
 
 
 def _build_dir(path: str | None) -> Path:
-    from .loader import DEFAULT_BUILD_DIR
+    from ..resources import default_build_dir
 
-    return Path(path or os.environ.get("LLMSYM_BUILD_DIR") or DEFAULT_BUILD_DIR)
+    return Path(path) if path else default_build_dir()
 
 
 derivations_option = click.option(
@@ -83,7 +83,7 @@ def main() -> None:
 def _options(
     ids=(), extra_dirs=(), no_cache=False, seed=0, timeout=10.0, jobs=None, build_dir=None
 ):
-    from .pipeline import Options
+    from ..verify.pipeline import Options
 
     opts = Options(
         ids=tuple(ids),
@@ -104,7 +104,7 @@ def _options(
 @build_dir_option
 def list_cmd(as_json: bool, extra_dirs: tuple[str, ...], build_dir: str | None) -> None:
     """List the derivations: id, topic, title and last known status."""
-    from .pipeline import verify
+    from ..verify.pipeline import verify
 
     report = verify(_options(extra_dirs=extra_dirs, build_dir=build_dir))
     rows = [
@@ -157,7 +157,7 @@ def verify(ids, as_json, extra_dirs, no_cache, seed, timeout, jobs, build_dir) -
     'definition' or 'assumption' (stated, not checked), 'failed' (with the
     residual and the point) or 'timeout'. Exit status 0 only when all hold.
     """
-    from .pipeline import verify as run
+    from ..verify.pipeline import verify as run
     from .terminal import failures, summary_table
 
     report = run(_options(ids, extra_dirs, no_cache, seed, timeout, jobs, build_dir))
@@ -178,7 +178,7 @@ def verify(ids, as_json, extra_dirs, no_cache, seed, timeout, jobs, build_dir) -
 @build_dir_option
 def show(derivation_id: str, extra_dirs, no_cache, build_dir) -> None:
     """Show one derivation's chains, step by step, with each step's status."""
-    from .pipeline import verify as run
+    from ..verify.pipeline import verify as run
     from .terminal import chain
 
     report = run(_options((derivation_id,), extra_dirs, no_cache, build_dir=build_dir))
@@ -207,7 +207,7 @@ def build(tex_only: bool, paper: str, extra_dirs, no_cache, build_dir) -> None:
     A derivation that does not verify is still typeset, marked as failed, and
     the exit status is 1.
     """
-    from .build import build_sheet
+    from ..sheet.build import build_sheet
 
     outcome = build_sheet(
         _options(extra_dirs=extra_dirs, no_cache=no_cache, build_dir=build_dir),
@@ -245,11 +245,11 @@ def export(fmt: str, output: str, extra_dirs, build_dir) -> None:
     llmsym export -o llm_formulas.py      # imports only math; no SymPy needed
     llmsym export --format json -o results.json
     """
-    from . import __version__
-    from .export import json_document, python_module
-    from .pipeline import verify as run
-    from .results import from_report
-    from .texbuild import write_atomic
+    from .. import __version__
+    from ..reuse.export import json_document, python_module
+    from ..verify.pipeline import verify as run
+    from ..reuse.results import from_report
+    from ..files import write_atomic
 
     report = run(_options(extra_dirs=extra_dirs, build_dir=build_dir))
     found = from_report(report)
@@ -294,7 +294,7 @@ def mutate(ids, as_json, sample, seed, extra_dirs, jobs) -> None:
     two symbols of the same kind. Mutants equal to the original are skipped.
     Exit status 1 when a mutant survives.
     """
-    from .pipeline import mutation
+    from ..verify.pipeline import mutation
 
     result = mutation(_options(ids, extra_dirs, seed=seed, jobs=jobs), sample=sample)
     if as_json:
@@ -319,7 +319,7 @@ def mutate(ids, as_json, sample, seed, extra_dirs, jobs) -> None:
 
 
 def _register_calc() -> None:
-    from .calc_command import calc  # imports only click at module level
+    from .calc import calc  # imports only click at module level
 
     main.add_command(calc)
 

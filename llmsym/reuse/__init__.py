@@ -1,0 +1,2 @@
+"""The report into code: ``llmsym.results``, ``llmsym export`` and ``llmsym calc``. No SymPy at
+import time."""

@@ -1,0 +1,1 @@
+"""The report into a cheat sheet: arrangement, face rules, rendering, LaTeX, HTML. No SymPy here."""
