@@ -66,7 +66,9 @@ _MEASURE_JS = r"""
     return Array.prototype.slice.call(el.getElementsByTagName(tag)).map(function (e) {
       var first = e.firstElementChild;
       return {box: box(e), children: kids(e).map(box), mathStyle: getComputedStyle(e).mathStyle,
-              movable: !!first && first.getAttribute('movablelimits') === 'true'};
+              movable: !!first && first.getAttribute('movablelimits') === 'true',
+              accent: e.getAttribute('accent') === 'true'
+                      || e.getAttribute('accentunder') === 'true'};
     });
   }
   function scroller(m) {
@@ -93,10 +95,13 @@ _MEASURE_JS = r"""
         scroller: s ? box(s) : null,
         scrollerOverflows: s ? s.scrollWidth > s.clientWidth : false,
         tokens: toks.length,
+        // Invisible operators (function application) have no box; a combining mark used as
+        // an accent is drawn but its box has no width in Chromium, so it needs height only.
         zeroTokens: toks.filter(function (t) {
-          var r = t.getBoundingClientRect();
-          return t.textContent.trim() && !/^[\u2061-\u2064]$/.test(t.textContent)
-                 && (r.width === 0 || r.height === 0);
+          var r = t.getBoundingClientRect(), s = t.textContent.trim();
+          if (!s || /^[\u2061-\u2064]$/.test(s)) return false;
+          if (/^\p{M}+$/u.test(s)) return r.height === 0;
+          return r.width === 0 || r.height === 0;
         }).length,
         mfrac: parts(m, 'mfrac'),
         msqrt: parts(m, 'msqrt'),
@@ -317,6 +322,8 @@ def _radical_problem(part: dict) -> str | None:
 def _limits_problem(part: dict, tag: str) -> str | None:
     """Limits below the operator in display style; movable limits to its right otherwise."""
     kids = [c for c in part["children"] if c]
+    if part["accent"]:  # \\underline: the mark may be a zero-width combining character
+        return None if kids and _nonzero(kids[0]) else f"an accent {tag} over an empty box"
     if not _nonzero(part["box"]) or len(kids) < 2 or not all(_nonzero(k) for k in kids):
         return f"an {tag} with an empty box"
     base, under = kids[0], kids[1]

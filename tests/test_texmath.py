@@ -311,10 +311,17 @@ def test_structures(latex, tag, children):
 
 
 def test_accents_are_accents():
-    for latex, mark in ((r"\hat{r}", "^"), (r"\tilde{q}", "~"), (r"\bar{x}", "¯"),
-                        (r"\overline{z}", "‾")):
+    # marks that Chromium draws as accents with Latin Modern Math (see the module's notes)
+    for latex, mark, stretchy in ((r"\hat{r}", "ˆ", "false"), (r"\tilde{q}", "˜", "false"),
+                                  (r"\bar{x}", "ˉ", "false"), (r"\vec{v}", "\u20d7", "true"),
+                                  (r"\overline{z w}", "\u0332", "true"),
+                                  (r"\widehat{a b}", "\u0302", "true")):
         mover = element(latex).find("mover")
         assert mover.get("accent") == "true" and mover[1].text == mark
+        assert mover[1].get("stretchy") == stretchy
+    under = element(r"\underline{a b}").find("munder")
+    assert under.get("accentunder") == "true" and under[1].text == "\u0332"
+    assert to_text(r"\overline{z w}") == "bar(zw)" and to_text(r"\vec{v}") == "v\u20d7"
 
 
 def test_binom_has_no_rule():
@@ -375,6 +382,14 @@ def test_braces_and_norms():
     assert mos[0] == "{" and "}" in mos and mos.count("‖") == 2
     assert all(el.get("stretchy") == "false" for el in root.iter("mo") if el.text in "{}‖")
     assert to_text(r"\{a, b\} \cup \|x\|") == "{a, b} ∪ ‖x‖"
+
+
+def test_operators_in_scripts_are_tight():
+    root = element(r"\sum_{j=1}^{n} x + \mathbb{Z}_{>0} + a = b")
+    script_ops = [m for m in root.iter("mo") if m.text in ("=", ">")][:2]
+    assert all(m.get("lspace") == "0" and m.get("rspace") == "0" for m in script_ops)
+    top = [m for m in root.iter("mo") if m.text in ("=", "+")][-3:]
+    assert all(m.get("lspace") is None for m in top)
 
 
 def test_unary_minus_is_a_prefix():

@@ -41,6 +41,7 @@ PITFALLS = [
     r"R\left(a\right) := \begin{pmatrix}\cos{\left(a \right)} & - \sin{\left(a \right)} \\ "
     r"\sin{\left(a \right)} & \cos{\left(a \right)}\end{pmatrix}",
     r"\sqrt{d_k} + \sqrt[3]{x} + \hat{r}_\theta + \tilde{q}_{j} + \bar{x} + y' + f''(x)",
+    r"\overline{\tilde{k}_{j}} \tilde{q}_{j} + \vec{v} + \widehat{a b} + \underline{x y} + \dot{x}",
     r"\lVert \mathbf{a} - \mathbf{b} \rVert^2 = 2 - 2 \cos(\mathbf{a}, \mathbf{b}),\quad "
     r"\nabla_\theta\, \partial_x\, \infty\, K^\top\, \odot\, \oplus\, {k}_{\bullet}",
     r"\mathrm{e} \ne e,\ \mathrm{d}x,\ d_k \in \mathbb{Z}_{>0},\ \Theta(s^2) \le \Gamma,\ "

@@ -70,18 +70,24 @@ def _attrs(**attrs: str | None) -> str:
 
 class _Printer:
     """MathML of nodes. ``compact`` follows MathML's math-style: False in display math,
-    True inline, in scripts and inside fractions (one level down from display)."""
+    True inline, in scripts and inside fractions (one level down from display).
+    ``script`` is True inside sub- and superscripts, where TeX sets operators tight."""
 
-    def __init__(self, compact: bool) -> None:
+    def __init__(self, compact: bool, script: bool = False) -> None:
         self.compact = compact
+        self.script = script
 
     def inner(self) -> _Printer:
-        """The printer for what a fraction or script holds."""
-        return _Printer(compact=True) if not self.compact else self
+        """The printer for what a fraction holds."""
+        return _Printer(compact=True, script=self.script) if not self.compact else self
+
+    def small(self) -> _Printer:
+        """The printer for scripts, limits and a root's index."""
+        return _Printer(compact=True, script=True)
 
     def node(self, node: Node) -> str:
         if isinstance(node, Token):
-            return _token(node)
+            return _token(node, self.script)
         if isinstance(node, Row):
             return self.one(node)
         return getattr(self, "_" + type(node).__name__.lower())(node)
@@ -150,12 +156,12 @@ class _Printer:
         if node.index is None:
             body = node.body.items if isinstance(node.body, Row) else [node.body]
             return f"<msqrt>{self.row(body)}</msqrt>"
-        index = _Printer(compact=True).one(node.index)
+        index = self.small().one(node.index)
         return f"<mroot>{self.one(node.body)}{index}</mroot>"
 
     def _scripts(self, node: Scripts) -> str:
         present = (node.sub is not None, node.sup is not None)
-        small = _Printer(compact=True)
+        small = self.small()
         scripts = "".join(small.one(p) for p in (node.sub, node.sup) if p is not None)
         if not _limits(node):
             tag = {(True, False): "msub", (False, True): "msup"}.get(present, "msubsup")
@@ -188,7 +194,7 @@ class _Printer:
         return f'<mover accent="true">{self.one(node.base)}{mark}</mover>'
 
     def _table(self, node: Table) -> str:
-        cell_printer = _Printer(compact=True)
+        cell_printer = _Printer(compact=True, script=self.script)
         rows = []
         for cells in node.rows:
             tds = []
@@ -260,14 +266,17 @@ def _limits(node: Scripts) -> bool:
     return isinstance(base, Token) and bool(base.limits)
 
 
-def _token(tok: Token) -> str:
+def _token(tok: Token, script: bool = False) -> str:
     text = _esc(tok.text)
     if tok.kind == "mi":
         normal = "normal" if (tok.upright or len(tok.text) > 1) else None
         return f"<mi{_attrs(mathvariant=normal)}>{text}</mi>"
     if tok.kind == "mn":
         return f"<mn>{text}</mn>"
-    return f"<mo{_attrs(**_mo_attrs(tok))}>{text}</mo>"
+    attrs = _mo_attrs(tok)
+    if script and tok.role in ("bin", "rel", "punct") and not tok.unary:
+        attrs.update(lspace="0", rspace="0")  # TeX drops operator spacing in scripts
+    return f"<mo{_attrs(**attrs)}>{text}</mo>"
 
 
 def _mo_attrs(tok: Token) -> dict[str, str | None]:

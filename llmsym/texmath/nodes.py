@@ -98,6 +98,7 @@ class Accent(Node):
     stretchy: bool
     combining: str
     under: bool = False
+    name: str = "hat"  # the command, for the terminal's hat(...) form
 
 
 @dataclass

@@ -353,7 +353,7 @@ class _Parser:
     def accent(self, name: str) -> Accent:
         mark, stretchy, combining = S.ACCENTS.get(name) or S.UNDER_ACCENTS[name]
         return Accent(self.argument("\\" + name), mark, stretchy, combining,
-                      under=name in S.UNDER_ACCENTS)
+                      under=name in S.UNDER_ACCENTS, name=name)
 
     def delimiter(self, construct: str) -> str:
         self.skip_space()

@@ -93,19 +93,27 @@ CLOSING = {")", "]", "}", "⟩", "⌋", "⌉"}
 # \big and friends: the height of the delimiter (KaTeX's sizes).
 BIG_SIZES = {"big": "1.2em", "Big": "1.623em", "bigg": "2.047em", "Bigg": "2.470em"}
 
-# Accents over a base: command -> (mark, stretches over a wide base). The
-# combining character is what the terminal puts on a one-letter base.
+# Accents over a base: command -> (mark, stretches over a wide base, combining character
+# for a one-letter base in the terminal). The marks are those Chromium draws well with
+# Latin Modern Math: spacing modifier letters for the fixed accents, U+0302 and U+20D7
+# for the wide ones (the arrow is zero-width, so it is always stretched to be centred),
+# and U+0332 for a full-width rule (overline, underline).
 ACCENTS = {
-    "hat": ("^", False, "\u0302"), "widehat": ("^", True, "\u0302"),
-    "tilde": ("~", False, "\u0303"), "widetilde": ("~", True, "\u0303"),
-    "bar": ("¯", False, "\u0304"), "overline": ("‾", True, "\u0305"),
-    "dot": ("˙", False, "\u0307"), "ddot": ("¨", False, "\u0308"),
-    "vec": ("→", False, "\u20d7"), "overrightarrow": ("→", True, "\u20d7"),
-    "check": ("ˇ", False, "\u030c"), "breve": ("˘", False, "\u0306"),
-    "acute": ("´", False, "\u0301"), "grave": ("`", False, "\u0300"),
-    "mathring": ("˚", False, "\u030a"),
+    "hat": ("\u02c6", False, "\u0302"), "widehat": ("\u0302", True, "\u0302"),
+    "tilde": ("\u02dc", False, "\u0303"), "widetilde": ("\u0303", True, "\u0303"),
+    "bar": ("\u02c9", False, "\u0304"), "overline": ("\u0332", True, "\u0305"),
+    "dot": ("\u02d9", False, "\u0307"), "ddot": ("\u00a8", False, "\u0308"),
+    "vec": ("\u20d7", True, "\u20d7"), "overrightarrow": ("\u20d7", True, "\u20d7"),
+    "check": ("\u02c7", False, "\u030c"), "breve": ("\u02d8", False, "\u0306"),
+    "acute": ("\u02ca", False, "\u0301"), "grave": ("\u02cb", False, "\u0300"),
+    "mathring": ("\u02da", False, "\u030a"),
 }
-UNDER_ACCENTS = {"underline": ("_", True, "\u0332")}
+UNDER_ACCENTS = {"underline": ("\u0332", True, "\u0332")}
+# What the terminal writes around a base too wide for a combining mark.
+ACCENT_NAMES = {"hat": "hat", "widehat": "hat", "tilde": "tilde", "widetilde": "tilde",
+                "bar": "bar", "overline": "bar", "dot": "dot", "ddot": "ddot", "vec": "vec",
+                "overrightarrow": "vec", "check": "check", "breve": "breve", "acute": "acute",
+                "grave": "grave", "mathring": "ring", "underline": "underline"}
 
 # Horizontal space in em (negative thin space is dropped: it only undoes TeX spacing).
 SPACES = {",": 0.1667, "thinspace": 0.1667, ":": 0.2222, ">": 0.2222, "medspace": 0.2222,

@@ -38,6 +38,7 @@ from .nodes import (
 )
 from .parse import parse
 from .prose import split_math
+from .symbols import ACCENT_NAMES
 from .wrap import columns, top_level_spaces, wrap
 
 __all__ = ["to_text", "prose_to_text", "wrap"]
@@ -53,8 +54,6 @@ SUBSCRIPT = dict(zip(
     strict=True,
 ))
 _LARGE_TEXT = {"∑": "Σ", "∏": "Π"}
-_ACCENT_NAMES = {"^": "hat", "~": "tilde", "¯": "bar", "‾": "bar", "→": "vec", "˙": "dot",
-                 "¨": "ddot", "_": "underline"}
 _WORD = re.compile(r"[A-Za-z0-9α-ωΑ-Ω]+")
 _SPACED = {"rel", "bin"}
 _NO_SPACE_AFTER = {"open", "sign", "space", "middle", "rel", "bin", "punct"}
@@ -186,12 +185,13 @@ class _Printer:
         while isinstance(base, Row) and len(base.items) == 1:
             base = base.items[0]
         if isinstance(base, Scripts):  # put the mark on the letter: k̃ⱼ, not (kⱼ)̃
-            return self.node(Scripts(Accent(base.base, node.mark, node.stretchy, node.combining,
-                                            node.under), base.sub, base.sup, base.limits))
+            inner = Accent(base.base, node.mark, node.stretchy, node.combining, node.under,
+                           node.name)
+            return self.node(Scripts(inner, base.sub, base.sup, base.limits))
         text = self.node(base)
         if columns(text) == 1:
             return text + node.combining
-        return f"{_ACCENT_NAMES.get(node.mark, 'accent')}({text})"
+        return f"{ACCENT_NAMES.get(node.name, node.name)}({text})"
 
     def _table(self, node: Table) -> str:
         cells = [[self.node(c).strip() for c in row] for row in node.rows]
