@@ -1,6 +1,8 @@
 """MathML Core from llmsym's LaTeX: what Chromium (109+) and Firefox render natively.
 
-Rules that keep the output inside MathML Core and readable without any CSS:
+It prints the tree of :mod:`.parse` (a parser of our own rather than a PyPI
+converter: see there why). Rules that keep the output inside MathML Core and
+readable without any CSS:
 
 - styled letters are Unicode characters (𝐳, ℝ, ℒ), never ``mathvariant="bold"``;
   ``mathvariant="normal"`` marks upright one-letter names (``\\mathrm{e}``, Θ);

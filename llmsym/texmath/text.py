@@ -130,8 +130,6 @@ class _Printer:
             return _LARGE_TEXT.get(tok.text, tok.text)
         if tok.role == "middle" and tok.text == "":
             return ""
-        if tok.text == "\u2061":
-            return ""
         return tok.text
 
     def _frac(self, node: Frac) -> str:
