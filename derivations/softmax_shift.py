@@ -1,42 +1,65 @@
-"""Softmax shift invariance, the log-sum-exp shift, and why the stable softmax cannot overflow.
+"""Softmax is shift invariant, and the stable softmax cannot overflow.
 
-Statement
-    softmax(z + c1) = softmax(z) and LSE(z + c1) = LSE(z) + c for every real c;
-    with m = max_j z_j, softmax(z) = softmax(z - m1), every exponent z_j - m <= 0,
-    and the denominator sum_j e^{z_j - m} >= 1.
+Main results
+    shift               softmax(z + c1) = softmax(z), for every real c
+    lse_shift           LSE(z + c1) = LSE(z) + c
+    stable              softmax(z - m1) = softmax(z), for any m (take m = max_j z_j)
+    exponent_bound      m >= z_j  ⊢  e^{z_j - m} <= 1: no term can overflow
+    denominator_bound   z_1 = m   ⊢  sum_j e^{z_j - m} >= 1: the division is safe
+
+Each claim lists what it rests on (``given=`` or ``using=``); nothing else is
+assumed. This file is the model to copy: symbols with their meanings, then
+definitions, then claims (statement, premises, a chain of steps with reasons),
+then the numeric checks tied to claims, then the derivation.
 
 Run on its own: ``python derivations/softmax_shift.py``.
 """
 
 import numpy as np
-from sympy import Eq, IndexedBase, Sum, Symbol, exp, log, symbols
+from sympy import Eq, Ge, IndexedBase, Sum, Symbol, exp, log, symbols
 
-from llmsym.model import Claim, Definition, Derivation, Measurement, NumericCheck, Step
-from llmsym.notation import logsumexp, softmax
+from llmsym.derivation import (
+    Claim,
+    Definition,
+    Derivation,
+    Hypothesis,
+    Measurement,
+    NumericCheck,
+    Step,
+)
+from llmsym.notation import held, logsumexp, softmax
 
-# --- Symbols ---------------------------------------------------------------
+# --- Symbols -----------------------------------------------------------------
 n = Symbol("n", integer=True, positive=True)  # vector length
 i, j = symbols("i j", integer=True, positive=True)  # component indices
 z = IndexedBase("z", real=True)  # logits
-u = IndexedBase("u", nonpositive=True)  # shifted logits u_j = z_j - m
 c = Symbol("c", real=True)  # the shift
-m = Symbol("m", real=True)  # the maximum logit
+m = Symbol("m", real=True)  # the reference subtracted: in practice the largest logit
 
-# --- Claims ----------------------------------------------------------------
+# --- Premises ------------------------------------------------------------------
+m_is_max = Hypothesis(Ge(m, z[j]), "m is at least every logit (m = max_j z_j)")
+max_at_one = Hypothesis(Eq(z[1], m), "the largest logit is z_1 (after reordering)")
+
+# --- Definitions ----------------------------------------------------------------
+DEFINITIONS = (
+    Definition("softmax", softmax(z[j], j, n, i), softmax.definition(z[j], j, n, i),
+               on_sheet=True, title="Softmax"),
+    Definition("log-sum-exp", logsumexp(z[j], j, n), logsumexp.definition(z[j], j, n),
+               on_sheet=True, title="Log-sum-exp"),
+)
+
+# --- Claims ------------------------------------------------------------------------
+with held():  # keep e^c visible in the line whose reason is that it factors out
+    factored = exp(c) * exp(z[i]) / (exp(c) * Sum(exp(z[j]), (j, 1, n)))
+
 shift = Claim(
     "shift",
     "Shift invariance",
     start=softmax(z[j] + c, j, n, i),
     steps=(
         Step(exp(z[i] + c) / Sum(exp(z[j] + c), (j, 1, n)), "definition of softmax", "unfold"),
-        Step(
-            exp(c) * exp(z[i]) / Sum(exp(c) * exp(z[j]), (j, 1, n)), "$e^{a+b} = e^a e^b$", "expand"
-        ),
-        Step(
-            exp(c) * exp(z[i]) / (exp(c) * Sum(exp(z[j]), (j, 1, n))),
-            "$e^c$ does not depend on $j$: factor it out of the sum",
-            "sum",
-        ),
+        Step(factored, "$e^{a+b} = e^a e^b$; $e^c$ does not depend on $j$: factor it out",
+             "sum"),
         Step(exp(z[i]) / Sum(exp(z[j]), (j, 1, n)), "cancel $e^c > 0$", "cancel"),
         Step(softmax(z[j], j, n, i), "definition of softmax", "unfold"),
     ),
@@ -49,11 +72,8 @@ lse_shift = Claim(
     steps=(
         Step(log(Sum(exp(z[j] + c), (j, 1, n))), "definition of LSE", "unfold"),
         Step(log(exp(c) * Sum(exp(z[j]), (j, 1, n))), "factor $e^c$ out of the sum", "sum"),
-        Step(
-            c + log(Sum(exp(z[j]), (j, 1, n))),
-            "$\\log(ab) = \\log a + \\log b$ for $a, b > 0$, and $\\log e^c = c$",
-            "expand_log",
-        ),
+        Step(c + log(Sum(exp(z[j]), (j, 1, n))),
+             "$\\log(ab) = \\log a + \\log b$ for $a, b > 0$, and $\\log e^c = c$", "expand_log"),
         Step(c + logsumexp(z[j], j, n), "definition of LSE", "unfold"),
     ),
 )
@@ -63,43 +83,37 @@ stable = Claim(
     "The stable form subtracts the maximum",
     start=softmax(z[j] - m, j, n, i),
     steps=(
-        Step(
-            exp(-m) * exp(z[i]) / (exp(-m) * Sum(exp(z[j]), (j, 1, n))),
-            "shift invariance with $c = -m$: unfold, split the exponent, factor $e^{-m}$ out",
-            "unfold+sum",
-        ),
-        Step(softmax(z[j], j, n, i), "cancel $e^{-m}$; definition of softmax", "unfold+cancel"),
+        Step(softmax(z[j], j, n, i), "shift invariance with $c = -m$", "unfold+sum+cancel"),
     ),
+    note="True for every $m$; $m = \\max_j z_j$ is the choice that makes it safe (below).",
 )
 
 exponent_bound = Claim(
     "exponent_bound",
     "No term can overflow",
-    start=exp(u[j]),
+    given=(m_is_max,),
+    start=exp(z[j] - m),
     steps=(
-        Step(exp(0), "$\\exp$ is increasing and $u_j = z_j - m \\le 0$", "monotone", rel="<="),
+        Step(exp(0), "$\\exp$ is increasing and $z_j - m \\le 0$", "monotone", rel="<="),
         Step(1, "$e^0 = 1$", "expand"),
     ),
-    note="Every exponent is at most 0, so every term lies in (0, 1].",
+    note="Every term of the stable softmax lies in $(0, 1]$.",
 )
 
 denominator_bound = Claim(
     "denominator_bound",
     "The denominator is at least one",
-    start=Sum(exp(u[j]), (j, 1, n)),
+    start=Sum(exp(z[j] - m), (j, 1, n)),
     steps=(
-        Step(exp(u[1]) + Sum(exp(u[j]), (j, 2, n)), "split off the term $j = 1$", "align_sums"),
-        Step(
-            1 + Sum(exp(u[j]), (j, 2, n)),
-            "the maximum sits at $j = 1$, so $u_1 = 0$",
-            using=(Eq(u[1], 0),),
-        ),
+        Step(exp(z[1] - m) + Sum(exp(z[j] - m), (j, 2, n)), "split off the term $j = 1$",
+             "align_sums"),
+        Step(1 + Sum(exp(z[j] - m), (j, 2, n)), "$z_1 = m$", using=(max_at_one,)),
         Step(1, "a sum of exponentials is non-negative", "nonneg", rel=">="),
     ),
-    note="So the division never divides by a number below 1, and no underflow to 0/0 occurs.",
+    note="So the stable softmax never divides by a number below 1, and cannot produce 0/0.",
 )
 
-# --- Numeric checks ----------------------------------------------------------
+# --- Numeric checks ------------------------------------------------------------------
 
 
 def _mp_softmax(row: np.ndarray, unshift: float = 0.0) -> np.ndarray:
@@ -112,53 +126,61 @@ def _mp_softmax(row: np.ndarray, unshift: float = 0.0) -> np.ndarray:
         return np.array([float(x / total) for x in e])
 
 
-def check_overflow(rng: np.random.Generator) -> Measurement:
-    """Logits near +-1000: the naive formula overflows, the stable one matches mpmath."""
-    from llmsym.numeric import softmax as stable_softmax
-
-    worst, naive_broken, cases = 0.0, 0, 200
+def check_stable(rng: np.random.Generator, formula) -> Measurement:
+    """The stable form e^{z_i - m} / sum_j e^{z_j - m}, evaluated in float64 with m = max z at
+    logits near +-1000, against 50-digit mpmath softmax of the unshifted logits."""
+    worst, cases = 0.0, 100
     for _ in range(cases):
-        size = int(rng.integers(2, 40))
-        row = rng.normal(size=size) * 5 + rng.choice([-1000.0, 0.0, 1000.0])
+        row = rng.normal(size=int(rng.integers(2, 30))) * 5 + rng.choice([-1000.0, 0.0, 1000.0])
+        got = np.array([formula(z=row, m=float(row.max()), n=row.size, i=k)
+                        for k in range(1, row.size + 1)], dtype=float)
+        worst = max(worst, float(np.max(np.abs(got - _mp_softmax(row)))))
+    return Measurement(worst, cases, 1e-15,
+                       "stable softmax formula in float64 vs 50-digit mpmath softmax, logits"
+                       " near -1000, 0 and 1000")
+
+
+def check_naive_overflows(rng: np.random.Generator) -> Measurement:
+    """Experiment: the unshifted formula overflows at the same logits (why the shift matters)."""
+    broken, cases = 0, 100
+    for _ in range(cases):
+        row = rng.normal(size=int(rng.integers(2, 30))) * 5 + rng.choice([-1000.0, 1000.0])
         with np.errstate(over="ignore", invalid="ignore"):
             naive = np.exp(row) / np.sum(np.exp(row))
-        naive_broken += not np.all(np.isfinite(naive))
-        worst = max(worst, float(np.max(np.abs(stable_softmax(row) - _mp_softmax(row)))))
-    if naive_broken == 0:  # the premise of the check: the naive form must break here
-        return Measurement(float("inf"), cases, 1e-15, "the naive softmax never overflowed")
-    return Measurement(
-        worst,
-        cases,
-        1e-15,
-        f"stable softmax vs 50-digit mpmath; naive softmax non-finite on {naive_broken}/{cases}",
-    )
+        broken += not np.all(np.isfinite(naive))
+    return Measurement(0.0 if broken else float("inf"), cases, 0.0,
+                       f"naive softmax non-finite on {broken}/{cases} rows of logits near"
+                       " -1000 or 1000")
 
 
-def check_shift(rng: np.random.Generator) -> Measurement:
-    """softmax(z + c) = softmax(z) and LSE(z + c) = LSE(z) + c, against mpmath."""
+def check_shift(rng: np.random.Generator, formula) -> Measurement:
+    """softmax(z + c1)_i from the claim's left side, against mpmath softmax(z)_i."""
+    worst, cases = 0.0, 100
+    for _ in range(cases):
+        shift_by = float(rng.uniform(-30, 30))
+        row = rng.normal(size=int(rng.integers(1, 30))) * 3
+        got = np.array([formula(z=row, c=shift_by, n=row.size, i=k)
+                        for k in range(1, row.size + 1)], dtype=float)
+        worst = max(worst, float(np.max(np.abs(got - _mp_softmax(row)))))
+    return Measurement(worst, cases, 1e-13, "softmax(z + c1) from the formula vs 50-digit"
+                       " mpmath softmax(z), shifts up to 30")
+
+
+def check_lse_shift(rng: np.random.Generator, formula) -> Measurement:
+    """c + LSE(z) from the claim's right side, against mpmath log sum e^{z_j + c}."""
     import mpmath
-
-    from llmsym.numeric import logsumexp as lse
-    from llmsym.numeric import softmax as stable_softmax
 
     worst, cases = 0.0, 100
     for _ in range(cases):
-        shift_by = float(rng.uniform(-500, 500))
-        shifted = rng.normal(size=int(rng.integers(1, 30))) * 3 + shift_by
-        # The reference removes the shift in exact arithmetic: softmax(z + c) vs softmax(z).
-        worst = max(
-            worst, float(np.max(np.abs(stable_softmax(shifted) - _mp_softmax(shifted, shift_by))))
-        )
+        shift_by = float(rng.uniform(-30, 30))
+        row = rng.normal(size=int(rng.integers(1, 30))) * 3
+        got = float(formula(z=row, c=shift_by, n=row.size))
         with mpmath.workdps(50):
-            terms = (mpmath.exp(mpmath.mpf(float(x)) - shift_by) for x in shifted)
-            ref = mpmath.log(mpmath.fsum(terms)) + shift_by  # LSE(z) + c
-        worst = max(worst, abs(float(lse(shifted)) - float(ref)) / max(1.0, abs(float(ref))))
-    return Measurement(
-        worst,
-        cases,
-        1e-14,
-        "NumPy softmax/LSE of shifted logits vs mpmath: LSE(z) + c and softmax(z)",
-    )
+            ref = mpmath.log(mpmath.fsum(mpmath.exp(mpmath.mpf(float(x)) + shift_by)
+                                         for x in row))
+        worst = max(worst, abs(got - float(ref)) / max(1.0, abs(float(ref))))
+    return Measurement(worst, cases, 1e-14, "c + LSE(z) from the formula vs 50-digit mpmath"
+                       " LSE(z + c1)")
 
 
 def example_softmax():
@@ -171,7 +193,7 @@ def example_softmax():
     )
 
 
-# --- The derivation ----------------------------------------------------------
+# --- The derivation ---------------------------------------------------------------------
 DERIVATION = Derivation(
     id="softmax-shift",
     title="Softmax is shift invariant",
@@ -181,34 +203,20 @@ DERIVATION = Derivation(
         "Adding the same constant to every logit changes nothing; subtracting the maximum "
         "makes softmax safe in floating point."
     ),
-    assumptions=(
-        "$z$ is a real vector of length $n \\ge 1$ and $c$ a real constant.",
-        "$m = \\max_j z_j$, attained (after reordering) at $j = 1$; $u_j = z_j - m$.",
-    ),
-    definitions=(
-        Definition("softmax", softmax(z[j], j, n, i), softmax.definition(z[j], j, n, i)),
-        Definition("logsumexp", logsumexp(z[j], j, n), logsumexp.definition(z[j], j, n)),
-    ),
+    assumptions=("$z$ is a real vector of length $n \\ge 1$ and $c$, $m$ real constants.",),
+    definitions=DEFINITIONS,
     claims=(shift, lse_shift, stable, exponent_bound, denominator_bound),
     checks=(
-        NumericCheck(
-            "overflow",
-            check_overflow,
-            "Logits near $\\pm 1000$: naive softmax overflows; the stable form matches "
-            "50-digit mpmath to 1e-15.",
-        ),
-        NumericCheck(
-            "shift",
-            check_shift,
-            "Softmax and LSE of logits shifted by up to 500 against mpmath of the "
-            "unshifted logits.",
-        ),
+        NumericCheck("stable", check_stable, "The stable form in float64 at logits near"
+                     " $\\pm 1000$ against 50-digit mpmath.", claim="stable", side="start"),
+        NumericCheck("naive-overflows", check_naive_overflows, "Experiment: the unshifted form"
+                     " overflows at the same logits."),
+        NumericCheck("shift", check_shift, "$\\operatorname{softmax}(z + c\\mathbf{1})$ against"
+                     " 50-digit mpmath softmax of $z$.", claim="shift", side="start"),
+        NumericCheck("lse-shift", check_lse_shift, "$c + \\operatorname{LSE}(z)$ against 50-digit"
+                     " mpmath.", claim="lse_shift"),
     ),
-    notation={
-        z: "logits, a real vector of length $n$",
-        c: "a constant added to every logit",
-        m: "the largest logit, $\\max_j z_j$",
-    },
+    notation={m: "a constant subtracted from every logit (in practice the largest logit)"},
     sources=(
         "Goodfellow, Bengio and Courville, Deep Learning (2016), section 4.1: the stable softmax.",
     ),

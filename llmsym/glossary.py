@@ -2,31 +2,41 @@
 
 A face symbol takes its meaning from its derivation's ``notation`` or, failing
 that, from here; the build fails when one symbol gets two meanings on the face
-or none at all. Keys are the symbols' LaTeX, exactly as the formulas print them.
-Entries here are the symbols many derivations share; a symbol particular to
-one derivation belongs in that derivation's ``notation`` (it is then printed on
-a "where" line under its formula).
+or none at all. Keys are the symbols' LaTeX, exactly as the formulas print them
+(``to_latex(symbol)``). Entries here are the symbols several derivations share; a
+symbol particular to one derivation belongs in that derivation's ``notation`` (it
+is then printed on a "where" line under its formula). Add an entry as a new line;
+never change a meaning without checking every derivation that relies on it.
 """
 
 from __future__ import annotations
 
 GLOSSARY: dict[str, str] = {
-    "n": "number of entries of a vector (outcomes, logits, responses)",
-    "i": "an index: a component or a position",
+    # sizes and indices
+    "n": "number of entries of a vector (outcomes, logits, keys)",
+    "i": "an index (a component or a position)",
     "j": "an index of summation",
+    "k": "an index of summation",
     "d": "model width (embedding dimension)",
     "d_{k}": "dimension of queries and keys",
     "d_{h}": "dimension of one attention head",
     "h": "number of attention heads",
     "h_{kv}": "number of key/value heads (grouped-query attention)",
     "L": "number of layers",
-    "s": "sequence length (tokens)",
+    "s": "sequence length (tokens per sequence)",
     "b": "batch size (sequences)",
     "V": "vocabulary size",
-    "T": "temperature of the softmax",
+    # softmax and distributions
+    "T": "softmax temperature",
     "z": "logits, a real vector of length n",
     "c": "a constant added to every entry",
     "p": "a probability distribution over n outcomes (the target)",
-    "q": "a second distribution over the same outcomes (the model)",
+    "q": "a probability distribution over the same outcomes (the model)",
     "x": "a real number (the argument of a scalar function)",
+    # training
+    "\\eta": "learning rate",
+    "D": "number of training tokens",
+    "C": "training compute in FLOPs",
+    "N": "number of model parameters (all of them, embeddings included)",
+    "\\beta": "strength of the KL penalty (RLHF, DPO)",
 }

@@ -57,6 +57,17 @@ class LlmLatexPrinter(LatexPrinter):
             text += piece
         return text
 
+    def _print_Mul(self, expr):
+        ones = [a for a in expr.args if a == 1]
+        if ones:  # a line kept unevaluated (``held``) may carry factors of 1
+            rest = [a for a in expr.args if a != 1]
+            if not rest:
+                return "1"
+            if len(rest) == 1:
+                return self._print(rest[0])
+            expr = sp.Mul(*rest, evaluate=False)
+        return super()._print_Mul(expr)
+
     def _print_log(self, expr, exp=None):
         arg = expr.args[0]
         if arg.is_Symbol or (arg.is_Integer and arg > 0):

@@ -10,7 +10,13 @@ Operators (each applied wherever it fits in a step's expression):
 - ``swap_index``   replace an index by another (``z_i -> z_j``);
 - ``sum_bound``    move a summation bound by one;
 - ``max_min``      replace a max by a min (and back);
-- ``swap_symbols`` exchange two symbols of the same kind (``q <-> k``).
+- ``swap_symbols`` exchange two symbols of the same kind (``q <-> k``);
+- ``reverse_bounds`` swap a sum's bounds, so its range runs backwards for most sizes
+  (the summation convention must be applied consistently to catch it);
+- ``log_argument`` move a logarithm's argument by -1000, so it can be negative
+  (``monotone`` must not accept ``log`` of a possibly negative argument);
+- ``untie_instance`` double both sides an ``instance=`` computes (an instance not
+  tied to the chain must be refused).
 
 A mutant that is mathematically equal to the original (e.g. swapping the
 arguments of a product) is not a mutant: it is detected at random points and
@@ -28,7 +34,7 @@ from typing import Any
 
 import sympy as sp
 
-from ..derivation import Claim, Derivation, Step
+from ..derivation import Derivation, Step
 
 MAX_PER_STEP = 14
 
@@ -158,6 +164,19 @@ def _max_min(e: Any) -> Iterator[Any]:
             yield e.xreplace({node: sp.Max(*node.args)})
 
 
+def _reverse_bounds(e: Any) -> Iterator[Any]:
+    for node in sp.preorder_traversal(e):
+        if isinstance(node, sp.Sum) and len(node.limits) == 1:
+            var, lo, hi = node.limits[0]
+            yield e.xreplace({node: sp.Sum(node.function, (var, hi, lo))})
+
+
+def _log_argument(e: Any) -> Iterator[Any]:
+    for node in sp.preorder_traversal(e):
+        if isinstance(node, sp.log):
+            yield e.xreplace({node: sp.log(node.args[0] - 1000)})
+
+
 def _kind(s: Any) -> tuple:
     return (type(s).__name__, s.is_integer, s.is_positive, s.is_real)
 
@@ -181,6 +200,8 @@ OPERATORS = {
     "sum_bound": _sum_bound,
     "max_min": _max_min,
     "swap_symbols": _swap_symbols,
+    "reverse_bounds": _reverse_bounds,
+    "log_argument": _log_argument,
 }
 
 
@@ -222,17 +243,17 @@ def mutants_of(expr: Any, rng: random.Random, limit: int = MAX_PER_STEP) -> list
 
 def _equivalent(a: Any, b: Any) -> bool:
     """Whether two expressions agree at random points (then: is it a proof too)."""
-    from . import sampling
+    from . import points
 
     rng = random.Random(1)
     try:
-        values = list(sampling.paired_points(a, b, rng, 4))
+        values = list(points.paired_points(a, b, rng, 4))
     except Exception:  # a mutant SymPy cannot even evaluate is not equal to anything
         return False
     if not values:
         return False
     try:
-        return all(sampling.close(va, vb, 1e-9)[0] for _, va, vb in values)
+        return all(points.close(va, vb, 1e-9)[0] for _, va, vb in values)
     except ValueError:  # different shapes: a matrix mutant of another size
         return False
 
@@ -243,12 +264,12 @@ def _weaker(original: Any, mutant: Any, rel: str) -> bool:
     ``a >= b`` with ``b`` replaced by something no larger is still true; such a
     change is not an error for the checker to catch.
     """
-    from . import sampling
+    from . import points
 
     if rel == "=":
         return False
     try:
-        values = list(sampling.paired_points(original, mutant, random.Random(2), 6))
+        values = list(points.paired_points(original, mutant, random.Random(2), 6))
     except Exception:  # not evaluable: certainly not shown to be a looser bound
         return False
     if not values:
@@ -261,51 +282,66 @@ def _weaker(original: Any, mutant: Any, rel: str) -> bool:
     return all(looser(o, m) for _, vo, vm in values for o, m in zip(vo, vm, strict=True))
 
 
-def _accepted(prev: Any, step: Step, seed: int, timeout: float) -> bool:
-    from .checker import check_step
+def _accepted(link: Any, timeout: float) -> bool:
+    from .chain import Refuted, check_link
 
-    rep = check_step(prev, step, index=0, claim="mutant", seed=seed, timeout=timeout)
-    return rep.status.ok
+    found = check_link(link, timeout)
+    return not isinstance(found, (Refuted, str))
 
 
-def mutate_claim(
-    d: Derivation, claim: Claim, first_index: int, seed: int, timeout: float, sample: float
-) -> MutationReport:
+def _untied(step: Step) -> Step:
+    """The step with an instance whose two sides are doubled: no longer the chain's lines."""
+    inner = step.instance
+
+    def doubled(k):
+        left, right = inner(k)
+        return 2 * left, 2 * right
+
+    return replace(step, instance=doubled)
+
+
+def mutate_links(d: Derivation, seed: int, timeout: float, sample: float) -> MutationReport:
+    """Every mutant of every checked link of a derivation (a ``sample`` fraction of them).
+
+    A mutant of a step's line is caught when the checker refuses the link into it
+    or the link out of it.
+    """
+    from .chain import links
+
     out = MutationReport()
-    rng = random.Random(f"{seed}/{d.id}/{claim.name}")
-    prev = claim.start
-    for k, step in enumerate(claim.steps):
-        if not step.stated:
-            for op, m in mutants_of(step.expr, rng):
-                if sample < 1.0 and rng.random() > sample:
-                    continue
-                original = (
-                    step.expr if isinstance(step.expr, sp.MatrixBase) else sp.sympify(step.expr)
-                )
-                last = k + 1 == len(claim.steps)
+    rng = random.Random(f"{seed}/{d.id}")
+    all_links = [ln for ln in links(d, seed) if not ln.stated and ln.claim != "definitions"]
+    following = {}
+    for a, b in zip(all_links, all_links[1:], strict=False):
+        if a.claim == b.claim and a.part.split(" ")[0] == b.part.split(" ")[0]:
+            following[id(a)] = b
+    for ln in all_links:
+        step = ln.step
+        candidates = list(mutants_of(step.expr, rng))
+        if step.instance is not None:
+            candidates.append(("untie_instance", None))
+        for op, m in candidates:
+            if sample < 1.0 and rng.random() > sample:
+                continue
+            if op == "untie_instance":
+                mutated = replace(ln, step=_untied(step))
+            else:
+                original = (step.expr if isinstance(step.expr, sp.MatrixBase)
+                            else sp.sympify(step.expr))
+                last = id(ln) not in following
                 if _equivalent(original, m) or (last and _weaker(original, m, step.rel)):
                     out.equivalent += 1
                     continue
-                out.total += 1
-                out.by_operator[op] = out.by_operator.get(op, 0) + 1
-                caught = not _accepted(prev, replace(step, expr=m), seed, timeout)
-                if not caught and k + 1 < len(claim.steps):
-                    caught = not _accepted(m, claim.steps[k + 1], seed, timeout)
-                if caught:
-                    out.caught += 1
-                else:
-                    out.survivors.append(Mutant(d.id, claim.name, first_index + k, op, m))
-        prev = step.expr
+                mutated = replace(ln, step=replace(step, expr=m))
+            out.total += 1
+            out.by_operator[op] = out.by_operator.get(op, 0) + 1
+            caught = not _accepted(mutated, timeout)
+            nxt = following.get(id(ln))
+            if not caught and nxt is not None and op != "untie_instance":
+                caught = not _accepted(replace(nxt, prev=m), timeout)
+            if caught:
+                out.caught += 1
+            else:
+                out.survivors.append(Mutant(d.id, ln.claim, ln.index, op, m if m is not None
+                                            else "instance with both sides doubled"))
     return out
-
-
-def mutate_derivation(
-    d: Derivation, seed: int = 0, timeout: float = 5.0, sample: float = 1.0
-) -> MutationReport:
-    """Every mutant of every checked step of a derivation (a ``sample`` fraction of them)."""
-    report = MutationReport()
-    index = len(d.definitions) + 1
-    for claim in d.claims:
-        report.merge(mutate_claim(d, claim, index, seed, timeout, sample))
-        index += len(claim.steps)
-    return report

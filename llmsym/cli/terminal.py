@@ -1,107 +1,158 @@
-"""Terminal output for the CLI: tables and chains as text, from plain report data."""
+"""Terminal output: tables and chains as Unicode math, wrapped to the terminal width.
+
+Formulas arrive as LaTeX in the report's views and are turned into readable
+Unicode by :mod:`llmsym.texmath` (never raw LaTeX, never SymPy syntax).
+"""
 
 from __future__ import annotations
 
+import shutil
+import textwrap
+
+from ..derivation import Kind
+from ..texmath import prose_to_text, to_text, wrap
 from ..verify.report import DerivationReport, Report
 
 MARK = {
-    "proved": "ok",
-    "proved_for": "ok",
-    "definition": "def",
-    "assumption": "asm",
-    "failed": "FAIL",
-    "timeout": "TIME",
-    "error": "ERR",
+    Kind.PROVED: "ok",
+    Kind.PROVED_FOR: "ok",
+    Kind.ASSUMED: "asm",
+    Kind.DEFINITION: "def",
+    Kind.STATED: "asm",
+    Kind.FAILED: "FAIL",
+    Kind.TIMEOUT: "TIME",
+    Kind.ERROR: "ERR",
 }
 
 
+def width() -> int:
+    """The terminal's width (``$COLUMNS`` first), at least 40 columns."""
+    return max(40, shutil.get_terminal_size((100, 24)).columns)
+
+
 def summary_table(report: Report) -> str:
-    """One line per derivation: status, steps proved, numeric checks."""
+    """One line per derivation: status, links proved of those checked, premises, numeric checks."""
     lines = []
-    width = max((len(d.id) for d in report.derivations), default=10)
+    w = max((len(d.id) for d in report.derivations), default=10)
     for d in report.derivations:
-        proved = sum(1 for s in d.steps if s.status.kind in ("proved", "proved_for"))
-        checked = sum(1 for s in d.steps if s.status.kind not in ("definition", "assumption"))
+        c = d.counts()
         numeric = sum(1 for n in d.numeric if n.passed)
         lines.append(
-            f"{MARK.get(d.status.kind, '?'):>4}  {d.id:<{width}}  {d.status.label:<24}"
-            f" steps {proved}/{checked}  numeric {numeric}/{len(d.numeric)}  {d.seconds:6.2f} s"
+            f"{MARK.get(d.status.kind, '?'):>4}  {d.id:<{w}}  {d.status.label:<22}"
+            f" links {c['proved']}/{c['checked']}, premises {c['stated']},"
+            f" numeric {numeric}/{len(d.numeric)}  {d.seconds:6.2f} s"
         )
-    for f in report.load_failures:
-        lines.append(f" ERR  {f}")
     s = report.summary()
+    links = s["links"]
     lines.append(
-        f"{s['ok']}/{s['derivations']} derivations hold"
-        + (f"; {len(report.load_failures)} file(s) failed to load" if report.load_failures else "")
+        f"{s['ok']}/{s['derivations']} derivations hold; {links['proved']} of {links['checked']}"
+        f" checked links proved, {links['stated']} stated as premises,"
+        f" {links['definitions']} definitions"
+        + (f"; {len(report.load_failures)} file(s) failed to load" if report.load_failures
+           else "")
     )
     return "\n".join(lines)
 
 
+def _reason(d: DerivationReport, index: int, part: str) -> tuple[str, str]:
+    """The claim title and the step's reason for a link number."""
+    for c in d.view.get("claims", []):
+        for s in c["steps"]:
+            if s["index"] == index:
+                return c["title"], s["reason"]
+    for defn in d.view.get("definitions", []):
+        if defn["index"] == index:
+            return "definitions", f"definition of {defn['name']}"
+    return "", ""
+
+
 def failures(report: Report) -> str:
-    """Every failed step and numeric check, with its residual and point."""
+    """Every failed link and numeric check, with its residual and point; broken citations."""
     out = []
+    for f in report.load_failures:
+        out.append(f"could not load {f}")
     for d in report.derivations:
         if d.error:
             out.append(f"{d.id}: {d.error}")
-        claims = {c["name"]: c for c in d.view.get("claims", [])}
-        first = {}
-        for s in d.steps:
-            first.setdefault(s.claim, s.index)
         for s in d.steps:
             if s.status.ok:
                 continue
-            reason = ""
-            if s.claim in claims:
-                reason = claims[s.claim]["steps"][s.index - first[s.claim]]["reason"]
-            out.append(f"{d.id}: step {s.index} ({s.claim}: {reason}) {s.status.label}")
-            for label, value in (
-                ("", s.message),
-                ("tactics tried: ", ", ".join(s.tried)),
-                ("residual: ", s.residual),
-                ("at: ", s.point),
-            ):
+            title, reason = _reason(d, s.index, s.part)
+            part = f", {s.part}" if s.part else ""
+            out.append(f"{d.id}: step {s.index}{part} ({prose_to_text(title)}:"
+                       f" {prose_to_text(reason)}) {s.status.label}")
+            for label, value in (("", s.message), ("tactics tried: ", ", ".join(s.tried)),
+                                 ("residual: ", s.residual), ("at: ", s.point)):
                 if value:
                     out.append(f"  {label}{value}")
         for n in d.numeric:
             if not n.passed:
                 out.append(f"{d.id}: numeric check {n.name} failed: {n.detail}")
+        for name in d.claim_names():
+            for problem in report.claim_state(d.id, name).problems:
+                out.append(f"{d.id}: claim {name}: {problem}")
     return "\n".join(out)
 
 
-def chain(d: DerivationReport) -> str:
-    """A derivation's chains, readable in a terminal (formulas in LaTeX source)."""
+def _formula(latex: str, indent: int, cols: int) -> list[str]:
+    return [" " * indent + line for line in wrap(to_text(latex), cols - indent).splitlines()]
+
+
+def _prose(text: str, indent: int, cols: int) -> list[str]:
+    return textwrap.wrap(prose_to_text(text), cols, initial_indent=" " * indent,
+                         subsequent_indent=" " * (indent + 2)) or [""]
+
+
+def premise_text(p: dict) -> str:
+    """One premise as a reader says it: the formula (or text), then its label."""
+    body = to_text(p["latex"]) if p.get("latex") else prose_to_text(p.get("text", ""))
+    kind = p.get("kind", "")
+    label = prose_to_text(p.get("label") or "")
+    ref = f" [{p['ref']}]" if p.get("ref") else ""
+    via = f" (via {p['via']})" if p.get("via") else ""
+    words = f" — {label}" if label and label != "range" else ""
+    return f"{kind}: {body}{words}{ref}{via}"
+
+
+def chain(report: Report, d: DerivationReport, cols: int | None = None) -> str:
+    """A derivation's claims, each with its premises, chain, reasons and statuses."""
+    cols = cols or width()
     v = d.view
-    lines = [
-        f"{d.id}: {v.get('title', d.title)}  [{d.status.label}]",
-        f"  {v.get('gloss', '')}",
-        "",
-    ]
+    lines = [f"{d.id}: {prose_to_text(v.get('title', d.title))}  [{d.status.label}]"]
+    lines += _prose(v.get("gloss", ""), 2, cols) + [""]
     for a in v.get("assumptions", []):
-        lines.append(f"  assume: {a}")
-    for a in v.get("symbol_assumptions", []):
-        lines.append(f"  domain: {a}")
+        lines += _prose("assume: " + a, 2, cols)
     for defn in v.get("definitions", []):
-        lines.append(f"  define: {defn['latex']}")
-    by_index = {s.index: s for s in d.steps}
-    index = len(v.get("definitions", [])) + 1
+        lines.append(f"  define {defn['name']}:")
+        lines += _formula(defn["latex"], 6, cols)
+    by_index: dict[int, list] = {}
+    for s in d.steps:
+        by_index.setdefault(s.index, []).append(s)
+    numbers = report.numbers(d)
     for c in v.get("claims", []):
-        status = d.claim_status.get(c["name"])
-        lines += [
-            "",
-            f"  {c['title']}  [{status.label if status else '?'}]",
-            f"      {c.get('start_text', c['start'])}",
-        ]
+        state = report.claim_state(d.id, c["name"])
+        lines += ["", f"  ({numbers[c['name']]}) {prose_to_text(c['title'])}  [{state.status.label}]"]
+        lines += _formula(c["statement"], 6, cols)
+        for p in state.premises:
+            lines += _prose("given " + premise_text(p), 6, cols)
+        for problem in state.problems:
+            lines += _prose("PROBLEM: " + problem, 6, cols)
+        lines.append("    proof:")
+        lines += _formula(c["start"], 6, cols)
         for step in c["steps"]:
-            rep = by_index.get(index)
-            mark = f"{rep.status.label}, {rep.tactic}" if rep else "?"
-            rel = {"=": "=", r"\le": "<=", r"\ge": ">="}.get(step["rel"], step["rel"])
-            lines.append(f"    {rel:>3} {step.get('text', step['latex'])}")
-            lines.append(f"          because {step['reason']}  [{mark}]")
-            index += 1
+            reps = by_index.get(step["index"], [])
+            mark = ", ".join(sorted({f"{r.status.label}" + (f" by {r.tactic}" if r.tactic else "")
+                                     for r in reps})) or "?"
+            rel = to_text(step["rel"])
+            text = wrap(f"{rel} {to_text(step['latex'])}", cols - 6).splitlines()
+            lines += ["      " + text[0]] + ["        " + t for t in text[1:]]
+            lines += _prose(f"because {step['reason']}  [{mark}]", 10, cols)
     if d.numeric:
         lines.append("")
     for n in d.numeric:
         err = "n/a" if n.max_error is None else f"{n.max_error:.2e}"
-        lines.append(f"  numeric {n.name}: {n.status}, max error {err} over {n.samples} samples")
-        lines.append(f"          {n.description}")
-    return "\n".join(lines)
+        what = "experiment" if n.experiment else f"checks claim {n.claim}"
+        lines.append(f"  numeric {n.name} ({what}): {n.status}, max error {err} over"
+                     f" {n.samples} samples")
+        lines += _prose(n.description, 10, cols)
+    return "\n".join(line.rstrip() for line in lines)

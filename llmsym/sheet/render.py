@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..resources import templates_dir
+from .prose import prose
 
 
 
@@ -34,7 +35,14 @@ def environment(folder: Path | None = None):
         keep_trailing_newline=True,
     )
     env.filters["tex"] = lambda text: escape_latex(str(text))  # raw text such as an error
+    env.filters["prose"] = prose
+    env.filters["linkid"] = link_id
     return env
+
+
+def link_id(anchor: str) -> str:
+    """An anchor as a PDF destination name: letters, digits, ``-``, ``.`` and ``:`` only."""
+    return "".join(ch if ch.isalnum() or ch in "-.:" else "-" for ch in str(anchor))
 
 
 def render(template: str, context: dict[str, Any], folder: Path | None = None) -> str:

@@ -34,6 +34,7 @@ class Options:
 
     ids: tuple[str, ...] = ()
     extra_dirs: tuple[str, ...] = ()
+    files: tuple[Path, ...] = ()  # exactly these files (and the shipped ones they cite)
     use_cache: bool = True
     seed: int = 0
     timeout: float = DEFAULT_TIMEOUT
@@ -274,6 +275,9 @@ def _closure(selected: set[str], cached: dict, loaded: list[Loaded]) -> set[str]
 def verify(opts: Options) -> Report:
     """Check the selected derivations (and those they cite), from the cache where possible."""
     files = discover(derivation_dirs(opts.extra_dirs))
+    if opts.files:
+        chosen = [Path(f).resolve() for f in opts.files]
+        files = chosen + [f for f in files if f.resolve() not in chosen]
     if not files:
         raise UserError("no derivation files found (is llmsym installed with its derivations?)")
     store = cache_mod.Cache(opts.build_dir / "cache")
