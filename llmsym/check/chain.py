@@ -38,8 +38,8 @@ from ..notation import Notation
 from . import points, tactics
 
 DEFAULT_TIMEOUT = 10.0  # seconds per link; the CLI and the pipeline use this one constant
-POINTS_BEFORE = 4
-POINTS_AFTER = 2
+POINTS_BEFORE = 3  # random points before a proof is attempted
+POINTS_AFTER = 1  # and after it, a guard against a tactic bug
 RESIDUAL_CHARS = 300
 
 

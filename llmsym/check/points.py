@@ -349,7 +349,7 @@ def paired_points(a: Any, b: Any, rng: random.Random, count: int,
     non-negative at a point for it to count (the sign of a symbol that a hypothesis
     rewrote away, say).
     """
-    a, b = unfold(a), unfold(b)
+    a, b = _explicit(unfold(a)), _explicit(unfold(b))
     constraints = tuple((unfold(c), strict) for c, strict in constraints)
     exprs = [a, b, *(c for c, _ in constraints)]
     symbols = sorted({s for e in exprs for s in atoms(e)}, key=str)
@@ -366,6 +366,20 @@ def paired_points(a: Any, b: Any, rng: random.Random, count: int,
             continue  # a pole or an overflow: draw another point
         found += 1
         yield point.shown(), va, vb
+
+
+def _explicit(expr: Any) -> Any:
+    """Once per pair of lines, not per point: an unevaluated product of explicit matrices
+    multiplied out, and derivatives taken (the evaluator then needs no SymPy per point)."""
+    if isinstance(expr, sp.MatrixExpr) and not isinstance(expr, sp.MatrixBase):
+        return expr.doit()
+    if not isinstance(expr, sp.MatrixBase) and expr.has(sp.Derivative, sp.Subs):
+        try:
+            return expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)),
+                                lambda e: e.doit())
+        except (ValueError, TypeError, NotImplementedError):
+            return expr
+    return expr
 
 
 def _holds(constraint: Any, strict: bool, point: Point) -> bool:
