@@ -38,5 +38,13 @@ GLOSSARY: dict[str, str] = {
     "D": "number of training tokens",
     "C": "training compute in FLOPs",
     "N": "number of model parameters (all of them, embeddings included)",
+    "N_{\\mathrm{mat}}": "weight-matrix parameters: the matrices that multiply activations, LM"
+    " head included, embedding lookup, norms and biases not (the N of FLOP counts)",
+    "N_{\\mathrm{ne}}": "non-embedding parameters (Kaplan et al. 2020): the layers' weight"
+    " matrices, without embeddings, LM head, norms or biases",
+    "d_{ff}": "MLP hidden width",
+    "n_{\\mathrm{ff}}": "weight matrices per MLP: 2 (GELU) or 3 (SwiGLU)",
+    "s_{\\mathrm{c}}": "tokens already in the KV cache when a decode step runs",
+    "B_{\\mathrm{el}}": "bytes per stored element (fp32 4, bf16/fp16 2, fp8 1)",
     "\\beta": "strength of the KL penalty (RLHF, DPO)",
 }
