@@ -1,16 +1,17 @@
 """FLOPs of a decoder-only transformer: a forward pass, its causal useful work, one decode step.
 
 Statement
-    Counting 2 FLOPs per multiply-accumulate of every matrix product (an
-    (p x q)(q x r) product costs 2pqr, the convention of PyTorch's
-    FlopCounterMode), one forward pass over b sequences of s tokens costs
-        F_fwd = 2 b s N + 4 b s^2 L h d_h,
-    N = L (2 d h d_h + 2 d h_kv d_h + m d d_ff) + d V being the parameters of
-    the weight matrices that multiply activations. Counting only the pairs a
-    causal mask keeps (query i sees keys 1..i) replaces s^2 by s(s+1)/2 twice:
-        F_causal = 2 b s N + 2 b L h d_h s (s + 1).
-    One decode step after t cached tokens (the new token attends to t + 1
-    positions) costs F_dec = b (2N + 4 L (t + 1) h d_h).
+    By the convention of PyTorch's FlopCounterMode, a (n1 x n2)(n2 x n3) matrix
+    product costs M(n1, n2, n3) = 2 n1 n2 n3 FLOPs (2 per multiply-accumulate).
+    Each count below is *defined* as the sum of M over the products a decoder
+    runs (listed per layer, per head and for the LM head) and the sum is then
+    proved to be the closed form:
+        F_fwd    = 2 b s N_mat + 4 b s^2 L h d_h          (attention in full),
+        F_causal = 2 b s N_mat + 2 b L h d_h s (s + 1)    (only the pairs a mask keeps),
+        F_dec    = b (2 N_mat + 4 L (s_c + 1) h d_h)      (one token after s_c cached),
+    with N_mat = L (2 d d_h (h + h_kv) + n_ff d d_ff) + d V the weight-matrix
+    parameters (LM head included, embedding lookup not). The list of products
+    is confirmed by counting what a NumPy decoder actually multiplies.
 
 Run on its own: ``python derivations/transformer_flops.py``.
 """
@@ -18,11 +19,20 @@ Run on its own: ``python derivations/transformer_flops.py``.
 import numpy as np
 from sympy import Integer, Sum, Symbol
 
-from llmsym.model import Claim, Definition, Derivation, Measurement, NumericCheck, Result, Step
-from llmsym.notation import Named, Notation, unfold
+from llmsym.derivation import (
+    Claim,
+    Definition,
+    Derivation,
+    Measurement,
+    NumericCheck,
+    Result,
+    Step,
+)
+from llmsym.notation import Named, Notation, factors, terms, unfold
 
 # --- Symbols -----------------------------------------------------------------
-# Each size is named like the keyword of the exported function and printed short.
+# Each size is named like the keyword of the exported function and printed short; the
+# same names print the same way in every compute-and-memory derivation.
 LATEX = {
     "batch": "b",
     "seq": "s",
@@ -30,12 +40,13 @@ LATEX = {
     "d_model": "d",
     "n_heads": "h",
     "n_kv_heads": "h_{kv}",
-    "d_head": "d_h",
-    "ffn_matrices": "m",
+    "d_head": "d_{h}",
+    "ffn_matrices": r"n_{\mathrm{ff}}",
     "d_ff": "d_{ff}",
     "vocab_size": "V",
-    "context": "t",
+    "context": r"s_{\mathrm{c}}",
     "bias": r"[\mathrm{bias}]",
+    "matrix_params": r"N_{\mathrm{mat}}",
 }
 
 
@@ -43,35 +54,23 @@ def size(name: str) -> Named:
     return Named(name, LATEX[name], integer=True, positive=True)
 
 
-b, s, L, d, h, h_kv, d_h, m, d_ff, V = map(
-    size,
-    (
-        "batch",
-        "seq",
-        "n_layers",
-        "d_model",
-        "n_heads",
-        "n_kv_heads",
-        "d_head",
-        "ffn_matrices",
-        "d_ff",
-        "vocab_size",
-    ),
-)
-t = Named(
-    "context", LATEX["context"], integer=True, nonnegative=True
-)  # tokens already in the KV cache
+b, s, L, d, h, h_kv, d_h, n_ff, d_ff, V = map(size, (
+    "batch", "seq", "n_layers", "d_model", "n_heads", "n_kv_heads", "d_head", "ffn_matrices",
+    "d_ff", "vocab_size"))
+s_c = Named("context", LATEX["context"], integer=True, nonnegative=True)  # tokens in the cache
 bias = Named("bias", LATEX["bias"], integer=True, nonnegative=True)  # 1 with biases, 0 without
+N_mat = size("matrix_params")
+ell = Symbol(r"\ell", integer=True, positive=True)  # layer index
+j = Symbol("j", integer=True, positive=True)  # query-head index
 i = Symbol("i", integer=True, positive=True)  # query position
-F_fwd, F_causal, F_dec, E_fwd = (
-    Symbol(n, positive=True)
-    for n in (r"F_{\mathrm{fwd}}", r"F_{\mathrm{causal}}", r"F_{\mathrm{dec}}", r"E_{\mathrm{fwd}}")
-)
+n1, n2, n3 = (Symbol(f"n_{k}", integer=True, positive=True) for k in (1, 2, 3))
+F_fwd, F_causal, F_dec, E_fwd = (Symbol(name, integer=True, positive=True) for name in (
+    r"F_{\mathrm{fwd}}", r"F_{\mathrm{causal}}", r"F_{\mathrm{dec}}", r"E_{\mathrm{fwd}}"))
 
 
 # --- Notation ------------------------------------------------------------------
-class mm(Notation):  # noqa: N801 - a name read as "matrix multiply"
-    """``mm(p, q, r)``: FLOPs of a (p x q)(q x r) product, 2 per multiply-accumulate."""
+class mm(Notation):  # noqa: N801 - read as "matrix multiply"
+    """``mm(n1, n2, n3)``: FLOPs of an (n1 x n2)(n2 x n3) product, 2 per multiply-accumulate."""
 
     nargs = 3
 
@@ -83,41 +82,67 @@ class mm(Notation):  # noqa: N801 - a name read as "matrix multiply"
         return r"\mathcal{M}(%s)" % ", ".join(printer._print(a) for a in self.args)
 
 
-class WeightParams(Notation):  # noqa: N801
-    """N: entries of the weight matrices that multiply activations (LM head included)."""
-
-    nargs = 8
-
-    @classmethod
-    def definition(cls, L, d, h, h_kv, d_h, m, d_ff, V):
-        return L * (2 * d * h * d_h + 2 * d * h_kv * d_h + m * d * d_ff) + d * V
+class group(terms):  # noqa: N801
+    """A sum in the order given, in parentheses: a summand of a sum, or a factor."""
 
     def _latex(self, printer) -> str:
-        return "N"
-
-    def _sympystr(self, printer) -> str:
-        return "N"
+        return r"\left(%s\right)" % terms._latex(self, printer)
 
 
-N = WeightParams(L, d, h, h_kv, d_h, m, d_ff, V)
+# --- Definitions -------------------------------------------------------------------
+HD, HKV = factors(h, d_h), factors(h_kv, d_h)  # widths of all query heads, of all K/V heads
 
 
-def layer_products(seqs, queries, keys):
-    """The products of one layer: ``seqs`` sequences of ``queries`` new tokens seeing ``keys``.
+def projections(rows):
+    """Q (h heads), K and V (h_kv heads each) and the output projection, for ``rows`` tokens."""
+    return (mm(rows, d, HD), 2 * mm(rows, d, HKV), mm(rows, HD, d))
 
-    Projections Q (h heads), K and V (h_kv heads each), then per sequence and
-    head the scores QK^T and the context AV, the output projection, and the m
-    MLP matrices.
-    """
-    rows = seqs * queries
-    return (
-        mm(rows, d, h * d_h)
-        + 2 * mm(rows, d, h_kv * d_h)
-        + seqs * h * (mm(queries, d_h, keys) + mm(queries, keys, d_h))
-        + mm(rows, h * d_h, d)
-        + m * mm(rows, d, d_ff)
-    )
 
+def mlp(rows):
+    return factors(n_ff, mm(rows, d, d_ff))
+
+
+def layer(rows, per_head):
+    """One layer: projections, ``per_head`` summed over the h query heads, the MLP."""
+    q, kv, o = projections(rows)
+    return group(q, kv, Sum(per_head, (j, 1, h)), o, mlp(rows))
+
+
+def decoder(rows, per_head):
+    """L layers and the LM head (every row is projected onto V logits)."""
+    return terms(Sum(layer(rows, per_head), (ell, 1, L)), mm(rows, d, V))
+
+
+MM = Definition("matrix product FLOPs", mm(n1, n2, n3), mm.definition(n1, n2, n3),
+                "2 FLOPs per multiply-accumulate of an $(n_1 \\times n_2)(n_2 \\times n_3)$ "
+                "product, the convention of FlopCounterMode; a schoolbook product performs "
+                "$n_1 n_3 (2 n_2 - 1)$ operations")
+N_MAT = Definition("weight-matrix parameters", N_mat,
+                   terms(factors(L, group(factors(2, d, d_h, group(h, h_kv)),
+                                          factors(n_ff, d, d_ff))), factors(d, V)),
+                   "the matrices that multiply activations: per layer $W_Q$, $W_K$, $W_V$, "
+                   "$W_O$ and the MLP, then the LM head; the embedding lookup multiplies nothing")
+# Per head: scores Q K^T, (s x d_h)(d_h x s), and context P V, (s x s)(s x d_h), per sequence;
+# causally, query i meets only i keys; a decode step's query meets s_c + 1 keys.
+FULL_HEAD = factors(b, group(mm(s, d_h, s), mm(s, s, d_h)))
+CAUSAL_HEAD = factors(b, Sum(group(mm(1, d_h, i), mm(1, i, d_h)), (i, 1, s)))
+DEC_HEAD = factors(b, group(mm(1, d_h, s_c + 1), mm(1, s_c + 1, d_h)))
+FWD = Definition("forward FLOPs", F_fwd,
+                 decoder(b * s, FULL_HEAD),
+                 "every product of a forward pass over $b$ sequences of $s$ tokens")
+CAUSAL = Definition("causal FLOPs", F_causal,
+                    decoder(b * s, CAUSAL_HEAD),
+                    "the products a causal mask leaves useful")
+DEC = Definition("decode FLOPs", F_dec,
+                 decoder(b, DEC_HEAD),
+                 "every product of one decode step for $b$ sequences")
+ELEM = Definition("element-wise work", E_fwd,
+                  L * (b * h * s**2 + 2 * b * s * d + (n_ff - 1) * b * s * d_ff
+                       + bias * b * s * (h * d_h + 2 * h_kv * d_h + d + (n_ff - 1) * d_ff + d))
+                  + b * s * d,
+                  "elements entering a softmax (every score), a norm (two per layer and a final "
+                  "one), the activation (GELU: one input; SwiGLU: SiLU and the gate product) "
+                  "and a bias addition")
 
 # --- Claims ------------------------------------------------------------------
 forward = Claim(
@@ -125,42 +150,22 @@ forward = Claim(
     "Forward pass, attention counted in full",
     start=F_fwd,
     steps=(
-        Step(
-            L * layer_products(b, s, s) + mm(b * s, d, V),
-            "sum the products of every layer (per head: $QK^\\top$ is "
-            "$(s \\times d_h)(d_h \\times s)$, "
-            "$AV$ is $(s \\times s)(s \\times d_h)$) and the LM head over all $bs$ positions",
-            "definition",
-        ),
-        Step(
-            L
-            * (
-                2 * b * s * d * h * d_h
-                + 4 * b * s * d * h_kv * d_h
-                + 4 * b * h * s**2 * d_h
-                + 2 * b * s * h * d_h * d
-                + 2 * m * b * s * d * d_ff
-            )
-            + 2 * b * s * d * V,
-            "2 FLOPs per multiply-accumulate: $\\mathcal{M}(p, q, r) = 2pqr$",
-            "unfold",
-        ),
-        Step(
-            2 * b * s * N + 4 * b * s**2 * L * h * d_h,
-            "collect the weight products into $N$",
-            "unfold+expand",
-        ),
+        Step(decoder(b * s, FULL_HEAD),
+             "the products of the $L$ layers (per head $j$: $QK^\\top$ and $PV$ for each of "
+             "the $b$ sequences) and the LM head", "definition"),
+        Step(terms(factors(L, group(*projections(b * s)[:2],
+                                    factors(h, b, group(mm(s, d_h, s), mm(s, s, d_h))),
+                                    projections(b * s)[2], mlp(b * s))), mm(b * s, d, V)),
+             "no summand depends on $\\ell$ or $j$: the sums are $L$ and $h$ copies",
+             "unfold+doit"),
+        Step(terms(factors(2, b, s, N_mat), factors(4, b, s**2, L, h, d_h)),
+             "$\\mathcal{M}(n_1, n_2, n_3) = 2n_1n_2n_3$; collect the weight products into "
+             "$N_{\\mathrm{mat}}$", "definition+sum"),
     ),
-    note="With $h d_h = d$ (every preset) the projections cost $2d^2 + 2d^2 h_{kv}/h$ per token "
-    "and layer, and the attention term is $4bs^2Ld$.",
-)
-
-causal_pairs = Claim(
-    "causal_pairs",
-    "A causal mask keeps s(s+1)/2 query-key pairs",
-    start=Sum(i, (i, 1, s)),
-    steps=(Step(s * (s + 1) / 2, "query $i$ sees keys $1..i$; Gauss's sum", "doit"),),
-    on_sheet=False,
+    where=(MM,),
+    note="With $hd_{h} = d$ the projections cost $4d^2 + 4d^2h_{kv}/h$ FLOPs per token and layer "
+    "($W_Q$ and $W_O$: $2d^2$ each; $W_K$ and $W_V$: $2d^2h_{kv}/h$ each), $8d^2$ without "
+    "grouping, and the attention term is $4bs^2Ld$.",
 )
 
 forward_causal = Claim(
@@ -168,40 +173,33 @@ forward_causal = Claim(
     "Forward pass, useful causal work",
     start=F_causal,
     steps=(
-        Step(
-            2 * b * s * N + b * L * h * Sum(mm(1, d_h, i) + mm(1, i, d_h), (i, 1, s)),
-            "as the full count, but query $i$ multiplies only its $i$ visible keys, "
-            "then its $i$ probabilities by $i$ values",
-            "definition",
-        ),
-        Step(
-            2 * b * s * N + 2 * b * L * h * d_h * s * (s + 1),
-            "unfold the products; sum the pairs: $4 d_h \\sum_{i=1}^{s} i = 2 d_h s(s+1)$",
-            "unfold+doit",
-        ),
+        Step(decoder(b * s, CAUSAL_HEAD),
+             "as the full count, but query $i$ multiplies only the $i$ keys it may see, then "
+             "its $i$ probabilities by $i$ values", "definition"),
+        Step(terms(factors(2, b, s, N_mat), factors(2, b, L, h, d_h, s, s + 1)),
+             "$\\mathcal{M} = 2n_1n_2n_3$; Gauss: $\\sum_{i=1}^{s} 4d_h i = 2d_h s(s+1)$; "
+             "collect into $N_{\\mathrm{mat}}$", "definition+doit"),
     ),
+    where=(MM,),
     note="Not $s^2/2$: the diagonal counts. A dense kernel that masks after computing "
     "does the full $4bs^2Lhd_h$, which is what FlopCounterMode reports.",
 )
 
 decode = Claim(
     "decode",
-    "One decode step with t cached tokens",
+    "One decode step after $s_{\\mathrm{c}}$ cached tokens",
     start=F_dec,
     steps=(
-        Step(
-            b * (L * layer_products(1, 1, t + 1) + mm(1, d, V)),
-            "one new row per sequence; each head's query meets $t + 1$ keys and values "
-            "(the cache and its own)",
-            "definition",
-        ),
-        Step(
-            b * (2 * N + 4 * L * (t + 1) * h * d_h),
-            "unfold and collect the weight products into $N$",
-            "unfold+expand",
-        ),
+        Step(decoder(b, DEC_HEAD),
+             "one new row per sequence; each head's query meets $s_{\\mathrm{c}} + 1$ keys and "
+             "values (the cache and its own)", "definition"),
+        Step(factors(b, group(2 * N_mat, factors(4, L, s_c + 1, h, d_h))),
+             "$L$ and $h$ equal summands; $\\mathcal{M} = 2n_1n_2n_3$; collect into "
+             "$N_{\\mathrm{mat}}$", "definition+doit"),
     ),
-    note="Every weight is used once per token: $2N$; only the attention term grows with $t$.",
+    where=(MM,),
+    note="Every weight is used once per token ($2N_{\\mathrm{mat}}$); only the attention term "
+    "grows with the context.",
 )
 
 elementwise = Claim(
@@ -209,35 +207,10 @@ elementwise = Claim(
     "Element-wise work, kept apart",
     start=E_fwd,
     steps=(
-        Step(
-            L
-            * (
-                b * h * s**2
-                + 2 * b * s * d
-                + (m - 1) * b * s * d_ff
-                + bias * b * s * (h * d_h + 2 * h_kv * d_h + d + (m - 1) * d_ff + d)
-            )
-            + b * s * d,
-            "elements entering a softmax (every score), a norm (two per layer and a final one), "
-            "the activation (GELU: 1 input, SwiGLU: SiLU and the gate product) and a bias add",
-            "definition",
-        ),
-        Step(
-            b
-            * s
-            * (
-                L
-                * (
-                    h * s
-                    + 2 * d
-                    + (m - 1) * d_ff
-                    + bias * ((h + 2 * h_kv) * d_h + 2 * d + (m - 1) * d_ff)
-                )
-                + d
-            ),
-            "factor $bs$",
-            "expand",
-        ),
+        Step(b * s * (L * (h * s + 2 * d + (n_ff - 1) * d_ff
+                           + bias * ((h + 2 * h_kv) * d_h + 2 * d + (n_ff - 1) * d_ff)) + d),
+             "the elements entering softmax, norms, activations and bias additions; factor $bs$",
+             "definition+sum"),
     ),
     on_sheet=False,
     note="Multiply by the per-element cost of your kernels; it is never added to the FLOPs above.",
@@ -253,72 +226,93 @@ def exact(expr, **values: int) -> int:
     return int(expr.xreplace({sym: Integer(values[sym.name]) for sym in expr.free_symbols}))
 
 
-def sizes_of(config, **extra: int) -> dict[str, int]:
-    """The closed forms' keywords for a counting-decoder configuration."""
-    return dict(
-        n_layers=config.n_layers,
-        d_model=config.d_model,
-        n_heads=config.n_heads,
-        n_kv_heads=config.n_kv_heads,
-        d_head=config.d_head,
-        d_ff=config.d_ff,
-        vocab_size=config.vocab_size,
-        ffn_matrices=3 if config.ffn == "swiglu" else 2,
-        bias=int(config.bias),
-        **extra,
-    )
+def matrix_params(model) -> int:
+    """N_mat of a NumPy decoder, read from the sizes of its weight arrays (LM head included)."""
+    c, w = model.config, model.weights
+    names = ("q", "k", "v", "o", "up", "down") + (("gate",) if c.ffn == "swiglu" else ())
+    layers = sum(w[f"layer{k}.{name}"].size for k in range(c.n_layers) for name in names)
+    return layers + (w["embed"].size if c.tie_embeddings else w["lm_head"].size)
 
 
-def check_forward(rng: np.random.Generator) -> Measurement:
-    """Count every product of a NumPy decoder's forward pass: full, useful-causal, element-wise."""
-    from llmsym.numeric.transformer import Counter, Decoder, random_config
+def sizes_of(model, **extra: int) -> dict[str, int]:
+    """The closed forms' keywords for a counting decoder."""
+    c = model.config
+    return dict(n_layers=c.n_layers, d_model=c.d_model, n_heads=c.n_heads,
+                n_kv_heads=c.n_kv_heads, d_head=c.d_head, d_ff=c.d_ff, vocab_size=c.vocab_size,
+                ffn_matrices=3 if c.ffn == "swiglu" else 2, bias=int(c.bias),
+                matrix_params=matrix_params(model), **extra)
 
-    worst, cases = 0, 40
+
+def _models(rng: np.random.Generator, cases: int):
+    """Random decoders (MHA/GQA/MQA, GELU/SwiGLU, tied or not, biases or not) and token batches."""
+    from llmsym.numeric.transformer import Decoder, random_config
+
     for _ in range(cases):
-        config = random_config(rng)
-        model = Decoder(config, rng)
+        model = Decoder(random_config(rng), rng)
         batch, seq = int(rng.integers(1, 4)), int(rng.integers(1, 9))
-        tokens = rng.integers(0, config.vocab_size, size=(batch, seq))
-        full, useful = Counter(), Counter()
-        model.forward(tokens, full)
-        model.forward(tokens, useful, useful_only=True)
-        n = sizes_of(config, batch=batch, seq=seq)
-        worst = max(
-            worst,
-            abs(full.flops - exact(forward.end, **n)),
-            abs(useful.flops - exact(forward_causal.end, **n)),
-            abs(sum(full.elements.values()) - exact(elementwise.end, **n)),
-        )
-    return Measurement(
-        float(worst),
-        cases,
-        0.0,
-        "FLOPs counted in a NumPy decoder (MHA/GQA/MQA, GELU/SwiGLU, tied or not, "
-        "biases or not) vs the closed forms, exact integers",
-    )
+        yield model, batch, seq, rng.integers(0, model.config.vocab_size, size=(batch, seq))
 
 
-def check_decode(rng: np.random.Generator) -> Measurement:
-    """Prefill t tokens into a KV cache, then count the products of one more token."""
-    from llmsym.numeric.transformer import Counter, Decoder, random_config
+def _pick(kwargs: dict, formula) -> dict:
+    return {k: kwargs[k] for k in formula.params}
 
-    worst, cases = 0, 40
-    for _ in range(cases):
-        config = random_config(rng)
-        model = Decoder(config, rng)
-        batch, cached = int(rng.integers(1, 4)), int(rng.integers(1, 9))
-        tokens = rng.integers(0, config.vocab_size, size=(batch, cached + 1))
+
+def check_forward(rng: np.random.Generator, formula) -> Measurement:
+    """FLOPs a NumPy decoder's forward pass executes (full attention) against F_fwd."""
+    from llmsym.numeric.transformer import Counter
+
+    worst, cases = 0, 16
+    for model, batch, seq, tokens in _models(rng, cases):
+        counter = Counter()
+        model.forward(tokens, counter)
+        want = formula(**_pick(sizes_of(model, batch=batch, seq=seq), formula))
+        worst = max(worst, abs(counter.flops - want))
+    return Measurement(float(worst), cases, 0.0,
+                       "FLOPs executed by 16 random NumPy decoders (every variant) vs F_fwd, exact")
+
+
+def check_causal(rng: np.random.Generator, formula) -> Measurement:
+    """FLOPs of a forward pass that multiplies each query by its visible keys only."""
+    from llmsym.numeric.transformer import Counter
+
+    worst, cases = 0, 16
+    for model, batch, seq, tokens in _models(rng, cases):
+        counter = Counter()
+        model.forward(tokens, counter, useful_only=True)
+        want = formula(**_pick(sizes_of(model, batch=batch, seq=seq), formula))
+        worst = max(worst, abs(counter.flops - want))
+    return Measurement(float(worst), cases, 0.0,
+                       "FLOPs of row-by-row causal attention in 16 NumPy decoders vs F_causal")
+
+
+def check_decode(rng: np.random.Generator, formula) -> Measurement:
+    """Prefill a KV cache, then count the products of one more token per sequence."""
+    from llmsym.numeric.transformer import Counter
+
+    worst, cases = 0, 16
+    for model, batch, seq, tokens in _models(rng, cases):
+        cached = seq - 1
         _, cache = model.prefill(tokens[:, :cached], "fp32", Counter())
         step = Counter()
         model.decode_step(tokens[:, cached], cache, step)
-        expected = exact(decode.end, **sizes_of(config, batch=batch, context=cached))
-        worst = max(worst, abs(step.flops - expected))
-    return Measurement(
-        float(worst),
-        cases,
-        0.0,
-        "FLOPs counted in one cached decode step vs b(2N + 4L(t+1)hd_h), exact",
-    )
+        want = formula(**_pick(sizes_of(model, batch=batch, context=cached), formula))
+        worst = max(worst, abs(step.flops - want))
+    return Measurement(float(worst), cases, 0.0,
+                       "FLOPs of one cached decode step in 16 NumPy decoders vs F_dec, exact")
+
+
+def check_elementwise(rng: np.random.Generator, formula) -> Measurement:
+    """Elements entering softmax, norms, activations and bias additions, tallied by the decoder."""
+    from llmsym.numeric.transformer import Counter
+
+    worst, cases = 0, 16
+    for model, batch, seq, tokens in _models(rng, cases):
+        counter = Counter()
+        model.forward(tokens, counter)
+        want = formula(**_pick(sizes_of(model, batch=batch, seq=seq), formula))
+        worst = max(worst, abs(sum(counter.elements.values()) - want))
+    return Measurement(float(worst), cases, 0.0,
+                       "element-wise inputs tallied in 16 NumPy decoders vs E_fwd, exact")
 
 
 # --- Worked example ------------------------------------------------------------
@@ -327,17 +321,23 @@ def check_decode(rng: np.random.Generator) -> Measurement:
 def example_llama():
     from llmsym.presets import load_preset
 
-    c = load_preset("llama-2-7b")
-    n = dict(c.sizes(), batch=1, seq=2048)
+    n = dict(load_preset("llama-2-7b").sizes(), batch=1, seq=2048)
+    flops = exact(unfold(forward.end).xreplace({N_mat: N_MAT.rhs}), **n)
     return (
         "Llama-2-7B, one forward pass over 2048 tokens (full count)",
-        rf"F_{{\mathrm{{fwd}}}} = {exact(forward.end, **n):,} \approx "
-        rf"{exact(forward.end, **n) / 1e12:.1f}\,\mathrm{{TFLOP}}".replace(",", "{,}"),
+        rf"F_{{\mathrm{{fwd}}}} = {flops:,}".replace(",", "{,}")
+        + rf" \approx {flops / 1e12:.1f}\,\mathrm{{TFLOP}}",
     )
 
 
 # --- The derivation ------------------------------------------------------------
-SIZES = (L, d, h, h_kv, d_h, m, d_ff, V)
+SIZES = (L, d, h, h_kv, d_h, n_ff, d_ff, V)
+
+
+def _in_sizes(expr):
+    """A closed form with N_mat written out in the model's sizes (what the results take)."""
+    return unfold(expr).xreplace({N_mat: unfold(N_MAT.rhs)})
+
 
 DERIVATION = Derivation(
     id="transformer-flops",
@@ -345,113 +345,68 @@ DERIVATION = Derivation(
     topic="Compute and memory",
     order=70,
     gloss="Two FLOPs per multiply-accumulate, summed over every matrix product: weights cost "
-    "$2N$ per token, attention $4sLhd_h$ per token in full, about half of it with a "
-    "causal mask.",
+    "$2N_{\\mathrm{mat}}$ per token, attention $4sLhd_{h}$ per token in full, about half of it "
+    "with a causal mask.",
     assumptions=(
-        "A pre-norm decoder: per layer Q, K, V and output projections, then an MLP of $m$ "
-        "matrices of size $d \\times d_{ff}$ ($m = 2$ for GELU, $m = 3$ for SwiGLU).",
-        "$h$ query heads and $h_{kv}$ key/value heads of width $d_h$ (MHA: $h_{kv} = h$; "
+        "A pre-norm decoder: per layer Q, K, V and output projections, then an MLP of "
+        "$n_{\\mathrm{ff}}$ matrices of size $d \\times d_{ff}$ ($n_{\\mathrm{ff}} = 2$ for GELU, "
+        "3 for SwiGLU).",
+        "$h$ query heads and $h_{kv}$ key/value heads of width $d_{h}$ (MHA: $h_{kv} = h$; "
         "GQA: $h_{kv} \\mid h$; MQA: $h_{kv} = 1$); the LM head projects every position "
         "onto $V$ logits.",
-        "Only matrix products are counted as FLOPs; the embedding lookup is free.",
+        "Only matrix products are counted as FLOPs; the embedding lookup is free; element-wise "
+        "work is counted apart, in elements.",
     ),
-    definitions=(
-        Definition(
-            "matrix product",
-            mm(Symbol("p"), Symbol("q"), Symbol("r")),
-            mm.definition(Symbol("p"), Symbol("q"), Symbol("r")),
-            "FLOPs of a $(p \\times q)(q \\times r)$ product",
-        ),
-        Definition("weight parameters", N, unfold(N)),
-    ),
-    claims=(forward, causal_pairs, forward_causal, decode, elementwise),
+    definitions=(MM, N_MAT, FWD, CAUSAL, DEC, ELEM),
+    claims=(forward, forward_causal, decode, elementwise),
     results=(
-        Result(
-            "matrix_params",
-            unfold(N),
-            SIZES,
-            "entries of the weight matrices that multiply activations, LM head included",
-            units="parameters",
-            claim="forward",
-            integer=True,
-        ),
-        Result(
-            "forward_flops",
-            unfold(forward.end),
-            (b, s, *SIZES),
-            "FLOPs of one forward pass, attention counted in full (FlopCounterMode)",
-            units="FLOPs",
-            claim="forward",
-            integer=True,
-        ),
-        Result(
-            "forward_flops_causal",
-            unfold(forward_causal.end),
-            (b, s, *SIZES),
-            "FLOPs of one forward pass counting only the query-key pairs a causal mask keeps",
-            units="FLOPs",
-            claim="forward_causal",
-            integer=True,
-        ),
-        Result(
-            "decode_flops",
-            unfold(decode.end),
-            (b, t, *SIZES),
-            "FLOPs of one decode step for b sequences after t cached tokens",
-            units="FLOPs",
-            claim="decode",
-            integer=True,
-        ),
-        Result(
-            "forward_elementwise",
-            unfold(elementwise.end),
-            (b, s, *SIZES, bias),
-            "elements entering softmax, norms, activations and bias additions in one forward pass",
-            units="elements",
-            claim="elementwise",
-            integer=True,
-        ),
+        Result("matrix_params", unfold(N_MAT.rhs), SIZES,
+               "entries of the weight matrices that multiply activations, LM head included",
+               units="parameters", claim="forward", integer=True),
+        Result("forward_flops", _in_sizes(forward.end), (b, s, *SIZES),
+               "FLOPs of one forward pass, attention counted in full (FlopCounterMode)",
+               units="FLOPs", claim="forward", integer=True),
+        Result("forward_flops_causal", _in_sizes(forward_causal.end), (b, s, *SIZES),
+               "FLOPs of one forward pass counting only the query-key pairs a causal mask keeps",
+               units="FLOPs", claim="forward_causal", integer=True),
+        Result("decode_flops", _in_sizes(decode.end), (b, s_c, *SIZES),
+               "FLOPs of one decode step for b sequences after `context` cached tokens",
+               units="FLOPs", claim="decode", integer=True),
+        Result("forward_elementwise", unfold(elementwise.end), (b, s, *SIZES, bias),
+               "elements entering softmax, norms, activations and bias additions in one forward "
+               "pass", units="elements", claim="elementwise", integer=True),
     ),
     checks=(
-        NumericCheck(
-            "forward_count",
-            check_forward,
-            "A NumPy decoder whose every matrix product is counted, 40 random "
-            "configurations: full, causal and element-wise counts match exactly.",
-        ),
-        NumericCheck(
-            "decode_count",
-            check_decode,
-            "One decode step after prefilling a KV cache, 40 random configurations: "
-            "counted FLOPs match exactly.",
-        ),
+        NumericCheck("forward_count", check_forward, "FLOPs executed by the forward pass of 16 "
+                     "random NumPy decoders equal $F_{\\mathrm{fwd}}$ exactly.", claim="forward"),
+        NumericCheck("causal_count", check_causal, "FLOPs of row-by-row causal attention in 16 "
+                     "NumPy decoders equal $F_{\\mathrm{causal}}$ exactly.",
+                     claim="forward_causal"),
+        NumericCheck("decode_count", check_decode, "One decode step after prefilling a KV cache, "
+                     "16 NumPy decoders: counted FLOPs equal $F_{\\mathrm{dec}}$ exactly.",
+                     claim="decode"),
+        NumericCheck("elementwise_count", check_elementwise, "Element-wise inputs tallied in 16 "
+                     "NumPy decoders equal $E_{\\mathrm{fwd}}$ exactly.", claim="elementwise"),
     ),
     notation={
-        b: "batch size (sequences)",
-        s: "tokens per sequence",
-        L: "layers",
-        d: "model width",
-        h: "query heads",
-        h_kv: "key/value heads",
-        d_h: "head width",
-        m: "MLP matrices: 2 (GELU) or 3 (SwiGLU)",
-        d_ff: "MLP hidden width",
-        V: "vocabulary size",
-        t: "tokens already in the KV cache",
-        "N": "weight-matrix parameters (no embedding lookup, norms or biases)",
+        n1: "rows of the left factor", n2: "inner dimension of a product",
+        n3: "columns of the right factor",
+        F_fwd: "FLOPs of a forward pass over $b$ sequences of $s$ tokens, attention in full",
+        F_causal: "FLOPs of a forward pass, only the query-key pairs a causal mask keeps",
+        F_dec: "FLOPs of one decode step for $b$ sequences",
+        E_fwd: "elements entering element-wise operations in a forward pass",
     },
     sources=(
         "PyTorch, torch.utils.flop_counter.FlopCounterMode: 2 FLOPs per multiply-accumulate.",
         "Kaplan et al. 2020, Scaling Laws for Neural Language Models (arXiv 2001.08361), "
-        "section 2.1 "
-        "and Table 1: per-token forward cost $2N + 2 n_{layer} n_{ctx} d_{attn}$.",
+        "section 2.1 and Table 1: per-token forward cost $2N + 2 n_{layer} n_{ctx} d_{attn}$.",
         "Ainslie et al. 2023 (GQA, arXiv 2305.13245); Shazeer 2019 (MQA, arXiv 1911.02150).",
     ),
     remarks=(
-        "Kaplan's attention term $2 n_{layer} n_{ctx} d_{attn}$ is half of the full count "
-        "$4 L s h d_h$ per token here: close to the useful causal work.",
+        "Kaplan's attention term $2 n_{layer} n_{ctx} d_{attn}$ per token is half of the full "
+        "count $4 L s h d_{h}$ here: close to the useful causal work.",
     ),
-    examples=(),
+    examples=(example_llama,),
 )
 
 if __name__ == "__main__":

@@ -1,29 +1,46 @@
-"""The exact parameter count of a decoder-only transformer.
+"""The exact parameter count of a decoder-only transformer, and its three named variants.
 
 Statement
-    With indicators [tied], [learned], [bias] in {0, 1} and nu norm vectors
-    per normalisation (LayerNorm 2, RMSNorm 1),
-        P = (2 - [tied]) V d + [learned] n_pos d + nu d
-            + L (2 d d_h (h + h_kv) + m d d_ff + 2 nu d
-                 + [bias] ((h + 2 h_kv) d_h + (m - 1) d_ff + 2 d)),
-    and P differs from the weight-matrix count N of the FLOP formulas by the
-    embedding table (or nothing, when tied), positions, norms and biases.
+    N, the number of model parameters (all of them: Hoffmann et al.'s N), is
+    defined as the sum of the model's parameter arrays: the token embedding,
+    learned positions, L layers, the final norm and an LM head unless tied.
+    With indicators [tied], [learned], [bias] in {0, 1} and n_norm vectors per
+    norm (LayerNorm 2, RMSNorm 1), summing over the layers proves
+        N = (2 - [tied]) V d + [learned] n_pos d + n_norm d + L N_layer,
+        N_layer = 2 d d_h (h + h_kv) + n_ff d d_ff + 2 n_norm d
+                  + [bias] ((h + 2 h_kv) d_h + (n_ff - 1) d_ff + 2 d).
+    Kaplan et al.'s non-embedding count N_ne = L (2 d d_h (h + h_kv) + n_ff d d_ff)
+    keeps only the layers' weight matrices, and the weight matrices of the FLOP
+    counts are N_mat = N_ne + d V (the LM head multiplies, even when tied):
+        N = N_ne + (2 - [tied]) V d + [learned] n_pos d + (2L + 1) n_norm d + [bias] L (...).
 
 Run on its own: ``python derivations/transformer_params.py``.
 """
 
 import numpy as np
-from sympy import Eq, Integer, Symbol
+from sympy import Integer, Le, Sum, Symbol
 
-from llmsym.model import Claim, Derivation, Measurement, NumericCheck, Result, Step
-from llmsym.notation import Named
+from llmsym.derivation import (
+    Claim,
+    Definition,
+    Derivation,
+    Hypothesis,
+    Measurement,
+    NumericCheck,
+    Result,
+    Step,
+)
+from llmsym.notation import Named, factors, terms, unfold
 
 # --- Symbols -----------------------------------------------------------------
+# The same names print the same way in every compute-and-memory derivation.
 LATEX = {"n_layers": "L", "d_model": "d", "n_heads": "h", "n_kv_heads": "h_{kv}",
-         "d_head": "d_h", "ffn_matrices": "m", "d_ff": "d_{ff}", "vocab_size": "V",
-         "max_positions": r"n_{\mathrm{pos}}", "norm_vectors": r"\nu",
-         "tied": r"[\mathrm{tied}]", "learned_positions": r"[\mathrm{learned}]",
-         "bias": r"[\mathrm{bias}]", "matrix_params": "N"}
+         "d_head": "d_{h}", "ffn_matrices": r"n_{\mathrm{ff}}", "d_ff": "d_{ff}",
+         "vocab_size": "V", "max_positions": r"n_{\mathrm{pos}}",
+         "norm_vectors": r"n_{\mathrm{norm}}", "tied": r"[\mathrm{tied}]",
+         "learned_positions": r"[\mathrm{learned}]", "bias": r"[\mathrm{bias}]",
+         "matrix_params": r"N_{\mathrm{mat}}", "nonembedding_params": r"N_{\mathrm{ne}}",
+         "params": "N", "layer_params": r"N_{\mathrm{layer}}"}
 
 
 def size(name: str) -> Named:
@@ -34,75 +51,125 @@ def indicator(name: str) -> Named:
     return Named(name, LATEX[name], integer=True, nonnegative=True)
 
 
-L, d, h, h_kv, d_h, m, d_ff, V, n_pos, nu = map(size, (
+L, d, h, h_kv, d_h, n_ff, d_ff, V, n_pos, n_norm = map(size, (
     "n_layers", "d_model", "n_heads", "n_kv_heads", "d_head", "ffn_matrices", "d_ff",
     "vocab_size", "max_positions", "norm_vectors"))
 tied, learned, bias = map(indicator, ("tied", "learned_positions", "bias"))
-N = size("matrix_params")
-P = Symbol("P", positive=True)
+N, N_layer, N_mat, N_ne = map(size, ("params", "layer_params", "matrix_params",
+                                     "nonembedding_params"))
+ell = Symbol(r"\ell", integer=True, positive=True)  # layer index
+
+
+class group(terms):  # noqa: N801
+    """A sum in the order given, in parentheses."""
+
+    def _latex(self, printer) -> str:
+        return r"\left(%s\right)" % terms._latex(self, printer)
+
+
+# --- Premises ------------------------------------------------------------------
+INDICATORS = tuple(Hypothesis(Le(x, 1), f"${LATEX[x.name]} \\in \\{{0, 1\\}}$")
+                   for x in (tied, learned, bias))
+
+# --- Definitions -------------------------------------------------------------------
+BIASES = group(factors(group(h, 2 * h_kv), d_h), factors(group(n_ff, -1), d_ff), 2 * d)
+LAYER = Definition(
+    "parameters of one layer", N_layer,
+    terms(factors(d, h, d_h), factors(2, d, h_kv, d_h), factors(h, d_h, d),
+          factors(bias, group(factors(h, d_h), factors(2, h_kv, d_h), d)),
+          factors(n_ff, d, d_ff), factors(bias, group(factors(group(n_ff, -1), d_ff), d)),
+          factors(2, n_norm, d)),
+    "$W_Q$; $W_K$ and $W_V$; $W_O$; their biases; the $n_{\\mathrm{ff}}$ MLP matrices; their "
+    "biases ($n_{\\mathrm{ff}} - 1$ of width $d_{ff}$, one of width $d$); two norms")
+TOTAL_DEF = Definition(
+    "parameters", N,
+    terms(factors(V, d), factors(learned, n_pos, d), Sum(N_layer, (ell, 1, L)),
+          factors(n_norm, d), factors(group(1, -tied), V, d)),
+    "token embedding; learned positions; the $L$ layers; the final norm; an LM head unless "
+    "it is the embedding matrix")
+NE = Definition("non-embedding parameters", N_ne,
+                factors(L, group(factors(2, d, d_h, group(h, h_kv)), factors(n_ff, d, d_ff))),
+                "Kaplan et al.'s $N$: the layers' weight matrices only")
+MAT = Definition("weight-matrix parameters", N_mat, terms(N_ne, factors(d, V)),
+                 "the matrices that multiply activations: the layers' and the LM head")
 
 # --- Claims ------------------------------------------------------------------
-per_layer = (
-    d * h * d_h + 2 * d * h_kv * d_h + h * d_h * d  # W_Q, W_K, W_V, W_O
-    + bias * (h * d_h + 2 * h_kv * d_h + d)  # their biases
-    + m * d * d_ff + bias * ((m - 1) * d_ff + d)  # MLP matrices and biases
-    + 2 * nu * d  # the norms before attention and before the MLP
+params = Claim(
+    "params",
+    "Parameters, exactly",
+    given=INDICATORS,
+    start=N,
+    steps=(
+        Step(TOTAL_DEF.rhs, "the parameter arrays, one by one", "definition"),
+        Step(terms(factors(group(2, -tied), V, d), factors(learned, n_pos, d),
+                   factors(n_norm, d), factors(L, N_layer)),
+             "the $L$ layers are alike: $\\sum_{\\ell=1}^{L} N_{\\mathrm{layer}} = "
+             "L N_{\\mathrm{layer}}$; the embedding and the untied head are $(2 - "
+             "[\\mathrm{tied}])Vd$", "doit"),
+    ),
+    note="$n_{\\mathrm{ff}} = 2$ (GELU: up, down) or 3 (SwiGLU: gate, up, down); "
+    "$n_{\\mathrm{norm}} = 2$ (LayerNorm: scale and shift) or 1 (RMSNorm: scale).",
 )
-
-P_layer = Named("layer_params", r"P_{\ell}", integer=True, positive=True)
-per_layer_collected = (2 * d * d_h * (h + h_kv) + m * d * d_ff + 2 * nu * d
-                       + bias * ((h + 2 * h_kv) * d_h + (m - 1) * d_ff + 2 * d))
 
 layer = Claim(
     "layer",
     "Parameters of one layer",
-    start=P_layer,
+    given=(INDICATORS[2],),
+    start=N_layer,
     steps=(
-        Step(per_layer, "projections $W_Q, W_K, W_V, W_O$ and their biases, the MLP matrices "
-             "and biases, and the two norms", "definition"),
-        Step(per_layer_collected, "collect", "expand"),
-    ),
-)
-
-params = Claim(
-    "params",
-    "Parameters, exactly",
-    start=P,
-    steps=(
-        Step(V * d + learned * n_pos * d + L * P_layer + nu * d + (1 - tied) * V * d,
-             "token embedding, learned positions, $L$ layers, the final norm, and an LM head "
-             "unless tied to the embedding", "definition"),
-        Step((2 - tied) * V * d + learned * n_pos * d + nu * d + L * P_layer, "collect", "expand"),
-    ),
-    note="$m = 2$ (GELU: up, down) or 3 (SwiGLU: gate, up, down); $\\nu = 2$ (LayerNorm: "
-         "scale and shift) or 1 (RMSNorm: scale).",
-)
-
-# The total in the model's sizes alone: what the result exports and the checks count.
-TOTAL = params.end.subs(P_layer, per_layer_collected)
-
-versus_matrices = Claim(
-    "versus_matrices",
-    "Parameters against the weight matrices of the FLOP count",
-    start=params.end,
-    steps=(
-        Step(params.end.subs(P_layer, per_layer_collected), "the parameters of one layer",
-             "expand", using=(Eq(P_layer, per_layer_collected),)),
-        Step(N + (1 - tied) * V * d + learned * n_pos * d + (2 * L + 1) * nu * d
-             + bias * L * ((h + 2 * h_kv) * d_h + (m - 1) * d_ff + 2 * d),
-             "with $N = L(2dd_h(h + h_{kv}) + m d d_{ff}) + dV$ from transformer-flops: the LM "
-             "head multiplies even when tied; the lookup, norms and biases do not",
-             "expand", using=(Eq(N, L * (2 * d * d_h * (h + h_kv) + m * d * d_ff) + d * V),)),
+        Step(terms(factors(2, d, d_h, group(h, h_kv)), factors(n_ff, d, d_ff),
+                   factors(2, n_norm, d), factors(bias, BIASES)),
+             "definition; collect", "definition+expand"),
     ),
     on_sheet=False,
-    note="So $6ND$ with this $N$ counts the LM head but not the embedding table.",
 )
+
+TOTAL = terms(factors(group(2, -tied), V, d), factors(learned, n_pos, d), factors(n_norm, d),
+              factors(L, group(*layer.end.args)))
+
+total = Claim(
+    "total",
+    "Parameters in the model's sizes",
+    given=INDICATORS,
+    start=N,
+    steps=(Step(TOTAL, "$N$ with the parameters of one layer", "unfold+expand",
+                using=(params, layer)),),
+    on_sheet=False,
+)
+
+variants = Claim(
+    "variants",
+    "All parameters against Kaplan's non-embedding count",
+    given=INDICATORS,
+    start=N,
+    steps=(
+        Step(TOTAL, "the count above", "unfold+expand", using=(total,)),
+        Step(terms(N_ne, factors(group(2, -tied), V, d), factors(learned, n_pos, d),
+                   factors(group(2 * L, 1), n_norm, d), factors(bias, L, BIASES)),
+             "$N_{\\mathrm{ne}}$ keeps the layers' weight matrices; embeddings, LM head, "
+             "norms and biases are the rest", "definition+expand"),
+    ),
+    note="For GPT-2 small $N \\approx 1.47 N_{\\mathrm{ne}}$ (worked example): say which $N$ a "
+    "formula means. $6ND$ (Hoffmann et al.) uses $N$; Kaplan et al.'s laws use $N_{\\mathrm{ne}}$.",
+)
+
+matrices = Claim(
+    "matrices",
+    "The weight matrices of the FLOP count",
+    start=N_mat,
+    steps=(Step(terms(N_ne, factors(d, V)), "definition", "definition"),),
+    on_sheet=False,
+    note="The LM head multiplies activations even when it is tied to the embedding, which is "
+    "only looked up: $N_{\\mathrm{mat}}$ counts it once.",
+)
+
 
 # --- Numeric checks ----------------------------------------------------------
 
 
 def exact(expr, **values: int) -> int:
     """A closed form at integer sizes, in exact arithmetic."""
+    expr = unfold(expr)
     return int(expr.xreplace({sym: Integer(values[sym.name]) for sym in expr.free_symbols}))
 
 
@@ -118,17 +185,53 @@ def param_sizes(config) -> dict[str, int]:
                 bias=int(config.bias))
 
 
-def check_counted(rng: np.random.Generator) -> Measurement:
-    """Build NumPy decoders of random shape and add up the sizes of their parameter arrays."""
+def array_counts(model) -> dict[str, int]:
+    """Counts read off a NumPy decoder's arrays: all of them, layer 0's, its weight matrices."""
+    w, n_layers = model.weights, model.config.n_layers
+    layer0 = {k: a for k, a in w.items() if k.startswith("layer0.")}
+    matrices = sum(a.size for k, a in w.items() if k.startswith("layer") and a.ndim == 2)
+    return dict(params=model.param_count, layer_params=sum(a.size for a in layer0.values()),
+                nonembedding_params=matrices, n_layers=n_layers)
+
+
+def _decoders(rng: np.random.Generator, cases: int):
     from llmsym.numeric.transformer import Decoder, random_config
 
-    worst, cases = 0, 60
     for _ in range(cases):
         config = random_config(rng)
-        counted = Decoder(config, rng).param_count
-        worst = max(worst, abs(counted - exact(TOTAL, **param_sizes(config))))
-    return Measurement(float(worst), cases, 0.0,
-                       "sum of parameter-array sizes of random NumPy decoders vs P, exact")
+        yield config, Decoder(config, rng)
+
+
+def _compare(rng, formula, cases: int, counted: str) -> int:
+    """Largest gap between a count read off random decoders' arrays and the formula."""
+    worst = 0
+    for config, model in _decoders(rng, cases):
+        values = {**param_sizes(config), **array_counts(model)}
+        got = formula(**{k: values[k] for k in formula.params})
+        worst = max(worst, abs(int(got) - values[counted]))
+    return worst
+
+
+def check_layer(rng: np.random.Generator, formula) -> Measurement:
+    """The arrays of layer 0 of random NumPy decoders, counted, against N_layer."""
+    worst = _compare(rng, formula, 20, "layer_params")
+    return Measurement(float(worst), 20, 0.0,
+                       "sizes of layer 0's arrays in 20 random NumPy decoders vs N_layer, exact")
+
+
+def check_params(rng: np.random.Generator, formula) -> Measurement:
+    """All parameter arrays of random decoders against N (N_layer counted from layer 0)."""
+    worst = _compare(rng, formula, 20, "params")
+    return Measurement(float(worst), 20, 0.0,
+                       "sum of parameter-array sizes of 20 random NumPy decoders vs N, exact")
+
+
+def check_variants(rng: np.random.Generator, formula) -> Measurement:
+    """N from N_ne (the layers' 2-D arrays, counted) plus the rest, against all arrays."""
+    worst = _compare(rng, formula, 20, "params")
+    return Measurement(float(worst), 20, 0.0,
+                       "N_ne counted from the layers' matrices of 20 NumPy decoders, plus the rest,"
+                       " vs all their arrays, exact")
 
 
 PUBLISHED = {  # total parameters as reported for the released checkpoints
@@ -140,27 +243,38 @@ PUBLISHED = {  # total parameters as reported for the released checkpoints
 }
 
 
-def check_published(rng: np.random.Generator) -> Measurement:
+def check_published(rng: np.random.Generator, formula) -> Measurement:
     """The closed form at the shipped presets against the published parameter counts."""
     from llmsym.presets import load_preset
 
-    worst = max(abs(exact(TOTAL, **param_sizes(load_preset(name))) - count)
-                for name, count in PUBLISHED.items())
+    worst = 0
+    for name, count in PUBLISHED.items():
+        values = param_sizes(load_preset(name))
+        worst = max(worst, abs(int(formula(**{k: values[k] for k in formula.params})) - count))
     return Measurement(float(worst), len(PUBLISHED), 0.0,
-                       "P at the configs of GPT-2 small, Llama-2-7B, Llama-3-8B, Mistral-7B, "
+                       "N at the configs of GPT-2 small, Llama-2-7B, Llama-3-8B, Mistral-7B, "
                        "TinyLlama-1.1B vs their published totals")
 
 
-def example_published():
+def _num(x: int) -> str:
+    return f"{x:,}".replace(",", "{,}")
+
+
+def example_counts():
     from llmsym.presets import load_preset
 
-    rows = [rf"\text{{{name}}}\colon {exact(TOTAL, **param_sizes(load_preset(name))):,}"
-            for name in ("gpt2", "llama-3-8b")]
-    return ("The closed form at two shipped presets", r",\quad ".join(rows).replace(",", "{,}"))
+    rows = []
+    for name in ("gpt2", "llama-3-8b"):
+        n = param_sizes(load_preset(name))
+        total, ne = exact(TOTAL, **n), exact(NE.rhs, **n)
+        mat = ne + n["d_model"] * n["vocab_size"]
+        rows.append(rf"\text{{{name}}}\colon N = {_num(total)},\ N_{{\mathrm{{ne}}}} = "
+                    rf"{_num(ne)},\ N_{{\mathrm{{mat}}}} = {_num(mat)}")
+    return "The three counts at two shipped presets", r";\quad ".join(rows)
 
 
 # --- The derivation ------------------------------------------------------------
-PARAMS = (L, d, h, h_kv, d_h, m, d_ff, V, n_pos, nu, tied, learned, bias)
+PARAMS = (L, d, h, h_kv, d_h, n_ff, d_ff, V, n_pos, n_norm, tied, learned, bias)
 
 DERIVATION = Derivation(
     id="transformer-params",
@@ -168,36 +282,50 @@ DERIVATION = Derivation(
     topic="Compute and memory",
     order=71,
     gloss="Embeddings, attention and MLP matrices, norms and biases, added up exactly; "
-          "reproduces the published totals of GPT-2 and the Llama family.",
+          "reproduces the published totals of GPT-2 and the Llama family, and names the "
+          "counts papers mean by $N$.",
     assumptions=(
         "A pre-norm decoder with two norms per layer and a final norm; biases, when present, "
         "on every projection (attention and MLP) but not on the LM head.",
-        "GQA/MQA: $h_{kv}$ key/value heads of width $d_h$; learned positions add an "
+        "GQA/MQA: $h_{kv}$ key/value heads of width $d_{h}$; learned positions add an "
         "$n_{\\mathrm{pos}} \\times d$ table, RoPE adds no parameters.",
     ),
-    claims=(layer, params, versus_matrices),
+    definitions=(TOTAL_DEF, LAYER, MAT, NE),  # a definition before those it uses
+    claims=(params, layer, total, variants, matrices),
     results=(
-        Result("params", TOTAL, PARAMS, "trainable parameters of the decoder",
-               units="parameters", claim="params", integer=True),
+        Result("params", unfold(TOTAL), PARAMS, "trainable parameters of the decoder",
+               units="parameters", claim="total", integer=True),
+        Result("nonembedding_params", unfold(NE.rhs), (L, d, h, h_kv, d_h, n_ff, d_ff),
+               "Kaplan et al.'s non-embedding parameters: the layers' weight matrices",
+               units="parameters", claim="variants", integer=True),
     ),
     checks=(
-        NumericCheck("counted", check_counted,
-                     "Sizes of the parameter arrays of 60 random NumPy decoders (every variant) "
-                     "add up to $P$ exactly."),
+        NumericCheck("layer", check_layer, "Sizes of layer 0's arrays in 20 random NumPy "
+                     "decoders (every variant) equal $N_{\\mathrm{layer}}$.", claim="layer"),
+        NumericCheck("counted", check_params, "Sizes of all parameter arrays of 20 random "
+                     "NumPy decoders add up to $N$ exactly.", claim="params"),
+        NumericCheck("variants", check_variants, "$N_{\\mathrm{ne}}$ counted from the layers' "
+                     "matrices of 20 NumPy decoders plus the rest equals all their arrays.",
+                     claim="variants"),
         NumericCheck("published", check_published,
-                     "$P$ reproduces the published totals: GPT-2 small 124,439,808; Llama-2-7B "
+                     "$N$ reproduces the published totals: GPT-2 small 124,439,808; Llama-2-7B "
                      "6,738,415,616; Llama-3-8B 8,030,261,248; Mistral-7B 7,241,732,096; "
-                     "TinyLlama-1.1B 1,100,048,384."),
+                     "TinyLlama-1.1B 1,100,048,384.", claim="total"),
     ),
-    notation={n_pos: "rows of the learned position table", nu: "vectors per norm: 2 or 1",
-              tied: "1 when the LM head is the embedding matrix",
-              learned: "1 for learned positions",
-              bias: "1 when projections have biases", m: "MLP matrices: 2 (GELU) or 3 (SwiGLU)"},
-    examples=(example_published,),
+    notation={n_pos: "rows of the learned position table",
+              n_norm: "vectors per norm: 2 (LayerNorm) or 1 (RMSNorm)",
+              tied: "1 when the LM head is the embedding matrix, else 0",
+              learned: "1 for a learned position table, else 0",
+              N_layer: "parameters of one layer"},
+    examples=(example_counts,),
     sources=(
         "Radford et al. 2019 (GPT-2) and the Hugging Face config.json of each checkpoint "
         "(openai-community/gpt2, meta-llama/Llama-2-7b-hf, meta-llama/Meta-Llama-3-8B, "
         "mistralai/Mistral-7B-v0.1, TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T).",
+        "Kaplan et al. 2020 (arXiv 2001.08361), section 2.1 and Table 1: $N$ excludes the "
+        "vocabulary and position embeddings, $N \\approx 2 d_{model} n_{layer} (2 d_{attn} + "
+        "d_{ff})$.",
+        "Hoffmann et al. 2022 (arXiv 2203.15556): $N$ counts all parameters.",
     ),
 )
 

@@ -46,5 +46,6 @@ GLOSSARY: dict[str, str] = {
     "n_{\\mathrm{ff}}": "weight matrices per MLP: 2 (GELU) or 3 (SwiGLU)",
     "s_{\\mathrm{c}}": "tokens already in the KV cache when a decode step runs",
     "B_{\\mathrm{el}}": "bytes per stored element (fp32 4, bf16/fp16 2, fp8 1)",
+    "[\\mathrm{bias}]": "1 when the projections have bias vectors, else 0",
     "\\beta": "strength of the KL penalty (RLHF, DPO)",
 }
