@@ -1,3 +1,5 @@
+"""``python -m llmsym``: the same command line as ``llmsym``."""
+
 from .cli import main
 
-main()
+main(prog_name="llmsym")

@@ -11,6 +11,13 @@ by forking, so nothing but indices and plain results crosses the pipes.
 A child may send progress notes (e.g. the tactic it is trying) before its
 result, so that a timeout still says what was being tried.
 
+Workers never outlive the parent. Each runs in its own process group (the
+parent kills the group, so anything a task forked dies with it), asks the
+kernel to kill it when the parent dies (``PR_SET_PDEATHSIG`` on Linux), and
+while idle checks every second that its parent is still there. It closes the
+pipe ends it inherited from other workers, and restores the default SIGTERM
+and SIGHUP handlers that the command line replaced.
+
 >>> run_forked(lambda note: 6 * 7, timeout=5).value
 42
 """
@@ -18,6 +25,9 @@ result, so that a timeout still says what was being tried.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
+import signal
+import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -41,20 +51,71 @@ class Outcome:
     seconds: float = 0.0
 
 
-def _serve(conn, tasks: list[Task]) -> None:
+_PARENT_ENDS: set = set()  # the parent's ends of live workers' pipes; a new child closes them
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies (Linux; elsewhere a no-op)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _become_worker(parent_pid: int) -> None:
+    """Detach a freshly forked child from what it inherited from the parent."""
+    os.setpgid(0, 0)  # its own group: killed as a whole, untouched by the terminal's Ctrl-C
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)  # the CLI's handlers raise; a worker just dies
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops it
+    _die_with_parent()
+    if os.getppid() != parent_pid:  # the parent died before the request above
+        os._exit(1)
+    for end in list(_PARENT_ENDS):
+        try:
+            end.close()
+        except OSError:
+            pass
+    _PARENT_ENDS.clear()
+
+
+def _next_index(conn, parent_pid: int) -> int | None:
+    """Wait for the next task; ``None`` when told to stop or when the parent is gone."""
+    while not conn.poll(1.0):
+        if os.getppid() != parent_pid:
+            return None
+    try:
+        return conn.recv()
+    except (EOFError, OSError):
+        return None
+
+
+def _serve(conn, tasks: list[Task], parent_pid: int) -> None:
     """A worker: run the tasks whose indices arrive, until told to stop (None)."""
+    _become_worker(parent_pid)
 
     def note(text: str) -> None:
         conn.send(("note", text))
 
-    while True:
-        index = conn.recv()
-        if index is None:
-            return
-        try:
-            conn.send(("ok", tasks[index](note)))
-        except BaseException as exc:  # reported to the parent; nothing may escape a fork
-            conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}"))
+    try:
+        while True:
+            index = _next_index(conn, parent_pid)
+            if index is None:
+                return
+            try:
+                result = ("ok", tasks[index](note))
+            except BaseException as exc:  # reported to the parent; nothing may escape a fork
+                tb = traceback.format_exc(limit=6)
+                result = ("error", f"{type(exc).__name__}: {exc}\n{tb}")
+            conn.send(result)
+    except (BrokenPipeError, EOFError, OSError):
+        return  # the parent went away
 
 
 @dataclass
@@ -68,16 +129,28 @@ class _Worker:
 
 def _spawn(tasks: list[Task]) -> _Worker:
     parent, child = _CTX.Pipe(duplex=True)
-    proc = _CTX.Process(target=_serve, args=(child, tasks), daemon=False)  # may fork too
-    proc.start()
-    child.close()
+    proc = _CTX.Process(target=_serve, args=(child, tasks, os.getpid()), daemon=False)
+    _PARENT_ENDS.add(parent)  # the child closes the ends of its siblings and its own
+    try:
+        proc.start()
+    finally:
+        child.close()
+    try:
+        os.setpgid(proc.pid, proc.pid)  # also here, so that a kill right away finds the group
+    except OSError:
+        pass  # the child did it first, or is already gone
     return _Worker(proc, parent)
 
 
 def _stop(worker: _Worker) -> None:
+    """Kill a worker and everything it forked (its process group); reap it."""
     if worker.proc.is_alive():
-        worker.proc.kill()
+        try:
+            os.killpg(worker.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            worker.proc.kill()
     worker.proc.join(timeout=1)
+    _PARENT_ENDS.discard(worker.conn)
     worker.conn.close()
 
 

@@ -1,20 +1,29 @@
 """``llmsym calc``: FLOPs, parameters, memory and roofline figures for a model config.
 
 Only click and the standard library are imported here, so ``llmsym --help``
-stays fast; the work is in :mod:`llmsym.calc`. Registered in the CLI with
-``main.add_command(calc)``.
+stays fast; the work is in :mod:`llmsym.reuse.calc`, which evaluates verified
+results through :mod:`llmsym.results` (configured here from the common options).
 """
 
 from __future__ import annotations
 
-import sys
-
 import click
+
+from .options import (
+    build_dir_option,
+    complete_dtypes,
+    complete_gpus,
+    complete_presets,
+    derivations_option,
+    no_cache_option,
+    quiet_option,
+)
+from .output import Output
 
 
 @click.command("calc", context_settings={"help_option_names": ["-h", "--help"],
                                          "max_content_width": 100})
-@click.option("--preset", metavar="NAME",
+@click.option("--preset", metavar="NAME", shell_complete=complete_presets,
               help="A shipped model: gpt2, llama-2-7b, llama-3-8b, mistral-7b, tinyllama-1.1b.")
 @click.option("--config", "config_file", metavar="FILE.json",
               help="A JSON config with n_layers, d_model, n_heads, n_kv_heads, d_ff, vocab_size, "
@@ -23,19 +32,26 @@ import click
 @click.option("--seq", metavar="S", help="Tokens per sequence [default: max_positions].")
 @click.option("--batch", metavar="B", help="Sequences [default: 1].")
 @click.option("--dtype", default="bf16", show_default=True, metavar="fp32|bf16|fp16|fp8",
+              shell_complete=complete_dtypes,
               help="Element format of weights, activations and cache.")
 @click.option("--decode-context", "context", metavar="T",
               help="Tokens already cached before the decode step [default: S - 1].")
-@click.option("--gpu", metavar="NAME",
+@click.option("--gpu", metavar="NAME", shell_complete=complete_gpus,
               help="a100-80gb-sxm, a100-40gb-sxm, h100-sxm (default), h200-sxm, l4.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print JSON (exact integers) instead of a table.")
-def calc(preset, config_file, seq, batch, dtype, context, gpu, as_json) -> None:
+@derivations_option
+@no_cache_option
+@build_dir_option
+@quiet_option
+def calc(preset, config_file, seq, batch, dtype, context, gpu, as_json, extra_dirs, no_cache,
+         build_dir, quiet) -> None:
     """FLOPs, parameters, KV cache, memory and roofline figures of a decoder.
 
     Every number is a verified closed form from the derivations
     (transformer-flops, transformer-params, kv-cache-memory, training-compute,
-    roofline, chinchilla), evaluated in exact integer arithmetic for counts.
+    roofline, chinchilla), evaluated in exact integer arithmetic for counts;
+    they are verified first if the check cache does not hold them.
 
     \b
     Examples:
@@ -44,12 +60,18 @@ def calc(preset, config_file, seq, batch, dtype, context, gpu, as_json) -> None:
 
     Exit status 2 on bad input (the message names the field or option).
     """
-    from ..errors import UserError
+    from ..reuse import results
+    from ..reuse.calc import run
+    from .commands import build_folder
+    from .options import check_folders
 
+    out = Output(quiet=quiet)
+    check_folders(extra_dirs)
+    results.configure(build_dir=build_folder(build_dir), extra_dirs=extra_dirs,
+                      use_cache=not no_cache, progress=out.progress("verified"))
     try:
-        from ..reuse.calc import run
-
-        click.echo(run(preset, config_file, seq, batch, dtype, context, gpu, as_json))
-    except UserError as exc:
-        click.echo(f"llmsym: error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        text = run(preset, config_file, seq, batch, dtype, context, gpu, as_json)
+    finally:
+        out.clear()
+        results.configure()
+    out.result(text)

@@ -11,7 +11,8 @@ import textwrap
 
 from ..derivation import Kind
 from ..texmath import prose_to_text, to_text, wrap
-from ..verify.report import DerivationReport, Report
+from ..verify.report import DerivationReport, Report, StepReport
+from .plain_math import point_text, residual_text
 
 MARK = {
     Kind.PROVED: "ok",
@@ -81,10 +82,7 @@ def failures(report: Report) -> str:
             part = f", {s.part}" if s.part else ""
             out.append(f"{d.id}: step {s.index}{part} ({prose_to_text(title)}:"
                        f" {prose_to_text(reason)}) {s.status.label}")
-            for label, value in (("", s.message), ("tactics tried: ", ", ".join(s.tried)),
-                                 ("residual: ", s.residual), ("at: ", s.point)):
-                if value:
-                    out.append(f"  {label}{value}")
+            out += ["  " + line for line in step_details(s)]
         for n in d.numeric:
             if not n.passed:
                 out.append(f"{d.id}: numeric check {n.name} failed: {n.detail}")
@@ -92,6 +90,17 @@ def failures(report: Report) -> str:
             for problem in report.claim_state(d.id, name).problems:
                 out.append(f"{d.id}: claim {name}: {problem}")
     return "\n".join(out)
+
+
+def step_details(s: StepReport) -> list[str]:
+    """Why a link failed: the message, the tactics tried, the residual and the point."""
+    out = []
+    for label, value in (("", s.message), ("tactics tried: ", ", ".join(s.tried)),
+                         ("residual: ", residual_text(s.residual)),
+                         ("at: ", point_text(s.point))):
+        if value:
+            out.append(f"{label}{value}")
+    return out
 
 
 def _formula(latex: str, indent: int, cols: int) -> list[str]:
@@ -118,7 +127,7 @@ def chain(report: Report, d: DerivationReport, cols: int | None = None) -> str:
     """A derivation's claims, each with its premises, chain, reasons and statuses."""
     cols = cols or width()
     v = d.view
-    lines = [f"{d.id}: {prose_to_text(v.get('title', d.title))}  [{d.status.label}]"]
+    lines = _prose(f"{d.id}: {v.get('title', d.title)}  [{d.status.label}]", 0, cols)
     lines += _prose(v.get("gloss", ""), 2, cols) + [""]
     for a in v.get("assumptions", []):
         lines += _prose("assume: " + a, 2, cols)
@@ -131,7 +140,8 @@ def chain(report: Report, d: DerivationReport, cols: int | None = None) -> str:
     numbers = report.numbers(d)
     for c in v.get("claims", []):
         state = report.claim_state(d.id, c["name"])
-        lines += ["", f"  ({numbers[c['name']]}) {prose_to_text(c['title'])}  [{state.status.label}]"]
+        lines += [""] + _prose(f"({numbers[c['name']]}) {c['title']}  [{state.status.label}]",
+                               2, cols)
         lines += _formula(c["statement"], 6, cols)
         for p in state.premises:
             lines += _prose("given " + premise_text(p), 6, cols)
@@ -147,6 +157,9 @@ def chain(report: Report, d: DerivationReport, cols: int | None = None) -> str:
             text = wrap(f"{rel} {to_text(step['latex'])}", cols - 6).splitlines()
             lines += ["      " + text[0]] + ["        " + t for t in text[1:]]
             lines += _prose(f"because {step['reason']}  [{mark}]", 10, cols)
+            for r in reps:
+                if not r.status.ok:
+                    lines += _details(r, 12, cols)
     if d.numeric:
         lines.append("")
     for n in d.numeric:
@@ -155,4 +168,40 @@ def chain(report: Report, d: DerivationReport, cols: int | None = None) -> str:
         lines.append(f"  numeric {n.name} ({what}): {n.status}, max error {err} over"
                      f" {n.samples} samples")
         lines += _prose(n.description, 10, cols)
+        if not n.passed and n.detail:
+            lines += _plain("FAILED: " + n.detail, 12, cols)
+    if d.error:
+        lines += [""] + _plain("ERROR: " + d.error, 2, cols)
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _plain(text: str, indent: int, cols: int) -> list[str]:
+    """Text that is not prose (no ``$``): wrapped as it is."""
+    return textwrap.wrap(text, cols, initial_indent=" " * indent,
+                         subsequent_indent=" " * (indent + 2), break_long_words=True) or [""]
+
+
+def _details(r: StepReport, indent: int, cols: int) -> list[str]:
+    """A failed link's details under its step, the formulas wrapped as math."""
+    lines = _plain(f"{r.status.label.upper()}: {r.message}" if r.message else
+                   r.status.label.upper(), indent, cols)
+    if r.tried:
+        lines += _plain("tactics tried: " + ", ".join(r.tried), indent, cols)
+    if r.residual:
+        text = wrap(residual_text(r.residual), cols - indent - 10).splitlines() or [""]
+        lines += [" " * indent + "residual: " + text[0]]
+        lines += [" " * (indent + 10) + t for t in text[1:]]
+    if r.point:
+        lines += _plain("at: " + point_text(r.point), indent, cols)
+    return lines
+
+
+def steps_table(d: DerivationReport) -> str:
+    """Every link of a derivation: number, claim, status, tactic and seconds (``verify -v``)."""
+    lines = []
+    for s in d.steps:
+        part = f" {s.part}" if s.part else ""
+        tactic = f" by {s.tactic}" if s.tactic else ""
+        lines.append(f"      {s.index:>3}{part}  {s.claim:<24} {s.status.label}{tactic}"
+                     f"  {s.seconds:.2f} s")
+    return "\n".join(lines)
