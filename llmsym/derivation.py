@@ -126,7 +126,7 @@ TRANSFORMS = (
     "expand", "cancel", "together", "factor", "expand_log", "powsimp", "powdenest", "trig",
     "complex", "sum", "merge_sums", "align_sums", "join_sums", "trig_sums", "factor_sum",
     "doit", "unfold", "simplify", "rewrite_exp", "geometric", "expect", "square_sums",
-    "split_last", "definition",
+    "split_last", "definition", "shift_index", "swap_sums", "peel",
 )
 INEQUALITY_TACTICS = ("monotone", "nonneg", "certificate")
 STATED = (DEFINITION, ASSUMPTION)
@@ -270,6 +270,8 @@ class Induction:
     def __post_init__(self) -> None:
         if not self.base_steps or not self.step_steps:
             raise ValueError("an induction needs a base chain and an inductive chain")
+        if any(self.hypothesis in s.using for s in self.base_steps):
+            raise ValueError("the base case of an induction may not use its hypothesis")
 
 
 def induction_hypothesis(lhs: Any, rhs: Any) -> Premise:

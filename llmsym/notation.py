@@ -227,6 +227,9 @@ def is_random(expr) -> bool:
     """Whether ``expr`` depends on a random symbol: one declared random, or any symbol that is
     neither an integer (a size or an index) nor declared deterministic. Erring towards
     "random" only keeps a factor inside ``E[.]``; it never pulls a random one out."""
+    expr = sp.sympify(expr)
+    if expr.has(Expect):  # an expectation is a number: constant inside another one
+        expr = expr.replace(lambda e: isinstance(e, Expect), lambda e: sp.Integer(1))
     for atom in sp.sympify(expr).free_symbols:
         name = str(atom)
         if name in _RANDOM:
@@ -287,7 +290,8 @@ class Cov(Notation):  # noqa: N801
         return Expect(x * y) - Expect(x) * Expect(y)
 
     def _latex(self, printer):
-        return r"\operatorname{Cov}\left[%s, %s\right]" % tuple(printer._print(a) for a in self.args)
+        x, y = (printer._print(a) for a in self.args)
+        return r"\operatorname{Cov}\left[%s, %s\right]" % (x, y)
 
 
 class Variance(Expect):  # noqa: N801

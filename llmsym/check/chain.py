@@ -188,7 +188,28 @@ def _induction_links(link: Link) -> list[Link]:
                        if steps[-1].rel == "=" else "=")
         out.append(replace(link, prev=prev, step=closing, part=f"{name} end",
                            seed=seed_for(link.seed, name, "end")))
+    # the statement itself, screened at random points, and its hypothesis checked against it
+    out.append(replace(link, part="statement", seed=seed_for(link.seed, "statement")))
     return out
+
+
+def _check_induction(link: Link) -> None:
+    """The hypothesis must be the statement at ``var``; the statement must survive random
+    points (an inductive chain that proves a false statement has a wrong hypothesis)."""
+    ind = link.step.induction
+    stated = ind.hypothesis.statement
+    if not (ind.hypothesis.is_rewrite and _same(stated.lhs, link.prev)
+            and _same(stated.rhs, link.step.expr)):
+        raise StepFailure("the induction hypothesis is not the statement at "
+                          f"{ind.var}: it must be {sp.sstr(link.prev)} = {sp.sstr(link.step.expr)}")
+    if not ind.var.is_integer:
+        raise StepFailure(f"an induction needs an integer variable, not {ind.var}")
+    prepared = prepare(link.prev, replace(link.step, induction=None, using=()), link.given)
+    screen(prepared, link.step.rel, random.Random(link.seed), POINTS_BEFORE + 2)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return sp.srepr(sp.sympify(a)) == sp.srepr(sp.sympify(b))
 
 
 # ---------------------------------------------------------------------------
@@ -243,6 +264,13 @@ def _eliminated(rules: list, before: list, after: list) -> tuple[tuple[Any, bool
     return tuple(out)
 
 
+def _atom(e: Any) -> bool:
+    """A symbol or a vector entry at fixed integer indices: what a point can be made to obey."""
+    if isinstance(e, sp.Symbol):
+        return True
+    return isinstance(e, sp.Indexed) and all(i.is_Integer for i in e.indices)
+
+
 def relation_substitution(given: tuple[Premise, ...]) -> dict:
     """Relations between symbols as substitutions that build them in.
 
@@ -292,6 +320,7 @@ class Prepared:
     b: Any
     constraints: tuple[tuple[Any, bool], ...] = ()
     relations: dict = field(default_factory=dict)
+    pins: tuple[tuple[Any, Any], ...] = ()  # hypotheses a random point must satisfy
 
 
 def prepare(prev: Any, step: Step, given: tuple[Premise, ...] = (),
@@ -313,7 +342,11 @@ def prepare(prev: Any, step: Step, given: tuple[Premise, ...] = (),
             a, b = (e.xreplace(relations) if not isinstance(e, sp.MatrixBase)
                     else e.subs(relations) for e in (a, b))
             constraints = tuple((sp.sympify(c).xreplace(relations), s) for c, s in constraints)
-        return Prepared(a, b, constraints, relations)
+        pins = tuple((lhs, rhs) for lhs, rhs in rules if _atom(lhs))
+        if relations:
+            pins = tuple((lhs.xreplace(relations), sp.sympify(rhs).xreplace(relations))
+                         for lhs, rhs in pins)
+        return Prepared(a, b, constraints, relations, pins)
     finally:
         tactics.DEFINITIONS.reset(token)
 
@@ -362,7 +395,7 @@ def _fmt(values: list) -> str:
 def screen(link: Prepared, rel: str, rng: random.Random, count: int) -> None:
     """Raise StepFailure if ``a rel b`` is false at one of ``count`` random points."""
     a, b = link.a, link.b
-    for point, va, vb in points.paired_points(a, b, rng, count, link.constraints):
+    for point, va, vb in points.paired_points(a, b, rng, count, link.constraints, link.pins):
         if rel == "=":
             ok, _ = points.close(va, vb)
             if not ok:
@@ -415,10 +448,11 @@ def prove_inequality(a: Any, b: Any, step: Step, note) -> str:
     if args is not None:
         note("monotone")
         x, y = args
-        for tactic in ("expand", "sum", "cancel"):
+        for tactic in ("expand", "sum", "peel", "cancel"):
             if tactics.nonneg(tactics.apply(tactic, y - x)):
                 return "monotone"
-    for tactic in ("expand", "sum", "merge_sums", "cancel", "factor", "unfold+merge_sums"):
+    for tactic in ("expand", "sum", "merge_sums", "peel", "cancel", "factor", "unfold+merge_sums",
+                   "unfold+peel"):
         note(f"nonneg:{tactic}")
         try:
             if tactics.nonneg(tactics.apply(tactic, gap)):
@@ -435,11 +469,34 @@ def _prove(prepared: Prepared, step: Step, seed: int, note) -> str:
     rng = random.Random(seed)
     screen(prepared, step.rel, rng, POINTS_BEFORE)
     if step.rel == "=":
-        tactic = prove_equal(prepared.a, prepared.b, step.tactic, note)
+        try:
+            tactic = prove_equal(prepared.a, prepared.b, step.tactic, note)
+        except StepFailure:
+            restored = _restore_signs(prepared, step)
+            if restored is None:
+                raise
+            tactic = prove_equal(*restored, step.tactic, note) + " (sign kept)"
     else:
         tactic = prove_inequality(prepared.a, prepared.b, step, note)
     screen(prepared, step.rel, random.Random(seed + 1), POINTS_AFTER)
     return tactic
+
+
+def _restore_signs(prepared: Prepared, step: Step) -> tuple[Any, Any] | None:
+    """Both lines with each expression a hypothesis put in place of a signed symbol replaced
+    by a fresh symbol of that sign (``a = xy``, ``a > 0``: prove with ``xy`` as a positive
+    number), so that tactics needing the sign can use it."""
+    if not prepared.constraints:
+        return None
+    back = {}
+    for lhs, rhs in rewrite_rules(step):
+        if isinstance(lhs, sp.Symbol) and (lhs.is_positive or lhs.is_nonnegative):
+            back[sp.sympify(rhs)] = sp.Dummy(str(lhs), positive=lhs.is_positive or None,
+                                             nonnegative=True)
+    if not back:
+        return None
+    return tuple(e.subs(back) if not isinstance(e, sp.MatrixBase) else e
+                 for e in (prepared.a, prepared.b))
 
 
 def _prove_sizes(link: Link, note) -> ProvedFor:
@@ -454,7 +511,7 @@ def _prove_sizes(link: Link, note) -> ProvedFor:
         try:
             if step.instance is not None:
                 a, b = _tied_instance(step, k, a, b, note)
-            case = Prepared(a, b, prepared.constraints, prepared.relations)
+            case = Prepared(a, b, prepared.constraints, prepared.relations, prepared.pins)
             screen(case, step.rel, rng, 3)
             if step.rel == "=":
                 used.add(prove_equal(a, b, step.tactic, note))
@@ -486,6 +543,10 @@ def prove_link(link: Link, note) -> Outcome:
     """Prove one link; a :class:`Proved`, :class:`ProvedFor` or :class:`Refuted`."""
     token = tactics.DEFINITIONS.set(link.definitions)
     try:
+        if link.part == "statement":
+            note("induction: hypothesis and statement")
+            _check_induction(link)
+            return Proved("induction")
         if link.step.sizes is not None:
             return _prove_sizes(link, note)
         prepared = prepare(link.prev, link.step, link.given, link.definitions)

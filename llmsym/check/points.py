@@ -342,16 +342,18 @@ def _value(expr: Any, point: Point) -> list | None:
 
 
 def paired_points(a: Any, b: Any, rng: random.Random, count: int,
-                  constraints: tuple = ()) -> Iterator[tuple[dict, list, list]]:
+                  constraints: tuple = (), pins: tuple = ()) -> Iterator[tuple[dict, list, list]]:
     """Yield ``(point, values_a, values_b)`` at up to ``count`` points where both are defined.
 
     ``constraints`` are ``(expr, strict)`` pairs: ``expr`` must be positive (``strict``) or
     non-negative at a point for it to count (the sign of a symbol that a hypothesis
-    rewrote away, say).
+    rewrote away, say). ``pins`` are hypotheses ``(atom, expr)`` the point is made to
+    satisfy (``p[1] = c``: the entry p_1 takes the value of c wherever it is met).
     """
     a, b = _explicit(unfold(a)), _explicit(unfold(b))
     constraints = tuple((unfold(c), strict) for c, strict in constraints)
-    exprs = [a, b, *(c for c, _ in constraints)]
+    pins = tuple((lhs, unfold(rhs)) for lhs, rhs in pins)
+    exprs = [a, b, *(c for c, _ in constraints), *(r for _, r in pins)]
     symbols = sorted({s for e in exprs for s in atoms(e)}, key=str)
     bounds, indices = _bounds(exprs), _free_indices(exprs)
     found = 0
@@ -359,6 +361,8 @@ def paired_points(a: Any, b: Any, rng: random.Random, count: int,
         if found >= count:
             return
         point = draw_point(symbols, bounds, indices, rng)
+        if not _pin(point, pins):
+            continue
         if not all(_holds(c, strict, point) for c, strict in constraints):
             continue
         va, vb = _value(a, point), _value(b, point)
@@ -366,6 +370,21 @@ def paired_points(a: Any, b: Any, rng: random.Random, count: int,
             continue  # a pole or an overflow: draw another point
         found += 1
         yield point.shown(), va, vb
+
+
+def _pin(point: Point, pins: tuple) -> bool:
+    """Give each pinned atom the value of its expression; False if one has no value here."""
+    for lhs, rhs in pins:
+        value = _value(rhs, point)
+        if value is None or len(value) != 1:
+            return False
+        number = value[0]
+        number = mpmath.mpf(number.real) if number.imag == 0 else mpmath.mpc(number)
+        if isinstance(lhs, sp.Indexed):
+            point.values[(lhs.base, tuple(int(i) for i in lhs.indices))] = number
+        else:
+            point.values[lhs] = number
+    return True
 
 
 def _explicit(expr: Any) -> Any:

@@ -199,6 +199,84 @@ def join_sums(expr: Any) -> Any:
     return expr.replace(lambda e: isinstance(e, sp.Add) and e.has(sp.Sum), _join_adjacent)
 
 
+def _shift_of(s: sp.Sum) -> Any:
+    """The integer c such that the sum's entries read ``x[k + c]``; None if they disagree."""
+    var = s.limits[0][0]
+    shifts = set()
+    for ix in s.function.atoms(sp.Indexed):
+        for index in ix.indices:
+            if index.has(var):
+                c = sp.expand(index - var)
+                if not c.is_Integer:
+                    return None
+                shifts.add(int(c))
+    return shifts.pop() if len(shifts) == 1 else None
+
+
+def shift_index(expr: Any) -> Any:
+    """Re-index sums so their entries read ``x[k]``: ``Sum(x[k + 1], (k, 0, n - 1))`` becomes
+    ``Sum(x[k], (k, 1, n))`` (a change of variable, valid for every range)."""
+    def shifted(s):
+        c = _shift_of(s)
+        if not c:
+            return s
+        var, lo, hi = s.limits[0]
+        return sp.Sum(s.function.xreplace({var: var - c}), (var, lo + c, hi + c))
+
+    expr = sum_normal(expr)
+    return sum_normal(expr.replace(
+        lambda e: isinstance(e, sp.Sum) and len(e.limits) == 1, shifted))
+
+
+def _independent(limits) -> bool:
+    variables = {lim[0] for lim in limits}
+    return all(not (lo.free_symbols | hi.free_symbols) & variables for _, lo, hi in limits)
+
+
+def swap_sums(expr: Any) -> Any:
+    """Exchange the order of a double sum whose ranges do not depend on each other, into one
+    canonical order (the index met first in the summand outermost)."""
+    def flat(e):
+        limits, body = [], e
+        while isinstance(body, sp.Sum):
+            limits = list(body.limits) + limits
+            body = body.function
+        return body, limits
+
+    def canonical(e):
+        body, limits = flat(e)
+        if len(limits) < 2 or not _independent(limits):
+            return e
+        text = sp.srepr(body)
+        order = sorted(limits, key=lambda lim: text.find(f"Symbol('{lim[0]}'"))
+        out = body
+        for lim in reversed(order):  # the first index ends outermost
+            out = sp.Sum(out, lim)
+        return out
+
+    return sum_normal(expr.replace(lambda e: isinstance(e, sp.Sum), canonical))
+
+
+def peel(expr: Any) -> Any:
+    """A sum minus its own first or last term becomes the sum over the rest:
+    ``Sum(f_j, (j, 1, n)) - f_1`` is ``Sum(f_j, (j, 2, n))``."""
+    expr = sum_normal(expr)
+    terms = list(sp.Add.make_args(expr))
+    for t, term in enumerate(terms):
+        found = _one_sum(term)
+        if found is None:
+            continue
+        coeff, s = found
+        var, lo, hi = s.limits[0]
+        for edge, rest in ((lo, (var, lo + 1, hi)), (hi, (var, lo, hi - 1))):
+            value = coeff * s.function.xreplace({var: edge})
+            for u, other in enumerate(terms):
+                if u != t and sp.expand(other + value) == 0:
+                    kept = [x for v, x in enumerate(terms) if v not in (t, u)]
+                    return sp.Add(*kept, coeff * sp.Sum(s.function, rest))
+    return expr
+
+
 # ---------------------------------------------------------------------------
 # Definitions of the derivation being checked (for the ``definition`` tactic)
 # ---------------------------------------------------------------------------
@@ -346,6 +424,9 @@ _TRANSFORMS: dict[str, Callable[[Any], Any]] = {
     "merge_sums": merge_sums,
     "align_sums": align_sums,
     "split_last": align_sums,
+    "shift_index": shift_index,
+    "swap_sums": swap_sums,
+    "peel": peel,
     "join_sums": join_sums,
     "factor_sum": lambda e: sp.expand(factor_sum(e)),
     "doit": lambda e: sp.expand(e.doit()),
@@ -373,11 +454,16 @@ FALLBACKS = (
     "powsimp",
     "sum+powsimp",
     "align_sums",
+    "shift_index+align_sums",
+    "swap_sums",
     "together",
     "trig",
     "rewrite_exp+together",
     "rewrite_exp+cancel",
+    "unfold+rewrite_exp+together",
     "expect+sum",
+    "doit+together",
+    "unfold+doit+together",
     "unfold+sum",
     "unfold+sum+expand_log",
     "unfold+cancel",
@@ -436,14 +522,18 @@ def plan(hint: str, expr: Any) -> list[str]:
     has_sum = _has(expr, sp.Sum)
     has_hyperbolic = _has(expr, *_HYPERBOLIC)
     has_expect = _has(expr, Expect)
+    has_derivative = _has(expr, sp.Derivative)
     for t in FALLBACKS:
         if t in order:
             continue
         if t.startswith("unfold") and not has_notation:
             continue
-        if (t.startswith("sum") or "geometric" in t or "align" in t) and not has_sum:
+        if (t.startswith("sum") or "geometric" in t or "align" in t or "swap" in t) \
+                and not has_sum:
             continue
-        if t.startswith("rewrite_exp") and not has_hyperbolic:
+        if "rewrite_exp" in t and not has_hyperbolic:
+            continue
+        if "doit" in t and t != "doit+sum" and not has_derivative:
             continue
         if t.startswith("expect") and not has_expect:
             continue
@@ -549,6 +639,11 @@ def monotone_args(a: Any, b: Any) -> tuple[Any, Any] | None:
         return sp.exp(0, evaluate=False) if e == 1 else e
 
     a, b = as_exp(a), as_exp(b)
+    # a real number x is log(e^x): compare it with a logarithm on the other side
+    if isinstance(b, sp.log) and not isinstance(a, sp.log) and a.is_extended_real:
+        a = sp.log(sp.exp(a, evaluate=False), evaluate=False)
+    if isinstance(a, sp.log) and not isinstance(b, sp.log) and b.is_extended_real:
+        b = sp.log(sp.exp(b, evaluate=False), evaluate=False)
     for f in _INCREASING:
         if isinstance(a, f) and isinstance(b, f):
             if f is sp.log and not positive(a.args[0]):
