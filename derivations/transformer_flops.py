@@ -391,7 +391,6 @@ DERIVATION = Derivation(
     notation={
         n1: "rows of the left factor", n2: "inner dimension of a product",
         n3: "columns of the right factor",
-        F_fwd: "FLOPs of a forward pass over $b$ sequences of $s$ tokens, attention in full",
         F_causal: "FLOPs of a forward pass, only the query-key pairs a causal mask keeps",
         F_dec: "FLOPs of one decode step for $b$ sequences",
         E_fwd: "elements entering element-wise operations in a forward pass",

@@ -47,5 +47,7 @@ GLOSSARY: dict[str, str] = {
     "s_{\\mathrm{c}}": "tokens already in the KV cache when a decode step runs",
     "B_{\\mathrm{el}}": "bytes per stored element (fp32 4, bf16/fp16 2, fp8 1)",
     "[\\mathrm{bias}]": "1 when the projections have bias vectors, else 0",
+    "F_{\\mathrm{fwd}}": "FLOPs of a forward pass over b sequences of s tokens (2 per"
+    " multiply-accumulate of every matrix product)",
     "\\beta": "strength of the KL penalty (RLHF, DPO)",
 }
