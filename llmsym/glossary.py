@@ -50,4 +50,10 @@ GLOSSARY: dict[str, str] = {
     "F_{\\mathrm{fwd}}": "FLOPs of a forward pass over b sequences of s tokens (2 per"
     " multiply-accumulate of every matrix product)",
     "\\beta": "strength of the KL penalty (RLHF, DPO)",
+    # positions and attention vectors
+    "\\mathbf{q}": "a query vector",
+    "\\mathbf{k}": "a key vector",
+    "\\mathrm{pos}": "a token position (an integer in practice; the identities hold for any real)",
+    "\\mathrm{pos}'": "a second token position",
+    "\\Delta": "an offset between two token positions",
 }
