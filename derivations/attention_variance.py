@@ -1,20 +1,22 @@
-"""Why attention divides the scores by sqrt(d_k).
+"""Why attention divides the scores by sqrt(d_k) (Vaswani et al. 2017, footnote 4).
 
-Statement
-    For q, k in R^{d_k} with independent components of means mu_q, mu_k and
-    variances sigma_q^2, sigma_k^2:
-        E[q_i k_i]   = mu_q mu_k,
-        Var[q_i k_i] = sigma_q^2 sigma_k^2 + sigma_q^2 mu_k^2 + sigma_k^2 mu_q^2,
-        Var[q . k]   = d_k Var[q_i k_i],
-    so with zero means Var[q . k / sqrt(d_k)] = sigma_q^2 sigma_k^2, which is 1 for
-    unit variances whatever d_k. Unscaled scores spread like sqrt(d_k) and saturate
-    the softmax.
+Main results
+    scale_variance      Var[lambda Y] = lambda^2 Var[Y]                       (proved)
+    sum_variance        Var[sum_i X_i] = sum_i Var[X_i] for uncorrelated X_i (Bienayme, any d_k)
+    score_mean          independent components, mean 0      ⊢  E[q . k] = 0
+    score_variance      independent components, mean 0, var 1 ⊢  Var[q . k] = d_k
+    scaled_variance     ... ⊢ Var[q . k / sqrt(d_k)] = 1, whatever d_k
+    query_offset        per query: E[q . k | q] = mu_k sum_i q_i, the same for every key,
+                        which the softmax ignores (shift invariance)
+    query_variance      per query: Var[q . k | q] = sigma_k^2 |q|^2
+    expected_query_variance   E[sigma_k^2 |q|^2] = d_k sigma_k^2 (sigma_q^2 + mu_q^2)
+    saturation          tr J = sum_i s_i (1 - s_i) <= 2 (1 - s_1): a softmax whose largest
+                        weight s_1 is near 1 passes almost no gradient
 
-Expectations of abstract random variables are beyond SymPy: the algebra is
-carried by the moment symbols, and each probabilistic fact (independence,
-linearity, the assumed moments) is a stated step. The per-term identities are
-checked again by exact integration against Normal densities (sympy.stats), and
-the whole statement by Monte Carlo.
+Nothing probabilistic is stated as a step: expectation is linear (the ``expect``
+tactic), Var and Cov unfold to their definitions, and every fact beyond
+linearity (independence, the moments, uncorrelated terms) is a displayed
+hypothesis of the claim that uses it.
 
 Run on its own: ``python derivations/attention_variance.py``.
 """
@@ -22,323 +24,590 @@ Run on its own: ``python derivations/attention_variance.py``.
 from __future__ import annotations
 
 import numpy as np
-from sympy import Eq, IndexedBase, Sum, Symbol, sqrt
+import sympy as sp
+from sympy import Eq, IndexedBase, KroneckerDelta, Sum, Symbol, exp, sqrt, symbols
 
-from llmsym.model import (
+from llmsym.derivation import (
+    Assumption,
     Claim,
     Definition,
     Derivation,
+    Hypothesis,
     Measurement,
     NumericCheck,
     Result,
     Step,
+    cite,
 )
-from llmsym.notation import Expect, Notation, Variance, vector_latex
+from llmsym.notation import (
+    Cov,
+    Expect,
+    Named,
+    Notation,
+    Var,
+    deterministic,
+    factors,
+    norm,
+    softmax,
+    terms,
+)
 
-# --- Notation ----------------------------------------------------------------
+# --- Notation ------------------------------------------------------------------------------
 
 
-class Mean(Expect):  # noqa: N801
-    """E[x], printable also when raised to a power (``E[x]^2``)."""
+class Vector(IndexedBase):
+    """A vector printed bold as a whole (its face symbol) and plain in components: q_i."""
 
     def _latex(self, printer, exp=None):
-        text = r"\mathbb{E}\left[%s\right]" % printer._print(self.args[0])
-        return text if exp is None else r"%s^{%s}" % (text, exp)
+        return self.plain
+
+    @property
+    def plain(self) -> str:
+        return str(self.label).split("_")[0]
 
 
-class Var(Variance):  # noqa: N801
-    """Var[x], printable also when raised to a power."""
-
-    def _latex(self, printer, exp=None):
-        text = r"\operatorname{Var}\left[%s\right]" % printer._print(self.args[0])
-        return text if exp is None else r"%s^{%s}" % (text, exp)
+def vector(name: str, bold: str, **assumptions) -> Vector:
+    """A real random vector ``name`` printed ``bold`` as a whole."""
+    return Vector(Named(name, bold, **assumptions), **assumptions)
 
 
 class dot(Notation):  # noqa: N801 - named like the operation it prints
-    """``dot(a_i, b_i, i, n)``: the dot product sum_{i=1}^n a_i b_i, printed ``a . b``."""
+    """``dot(a_i, b_i, i, n)`` = sum_{i=1}^n a_i b_i, printed ``a . b`` (bold vectors)."""
 
     nargs = 4
+    bound = (2,)
 
     @classmethod
     def definition(cls, a, b, i, n):
         return Sum(a * b, (i, 1, n))
 
     def _latex(self, printer):
-        a, b, i, _n = self.args
-        return r"%s \cdot %s" % (vector_latex(printer, a, i), vector_latex(printer, b, i))
+        a, b, *_ = self.args
+        return r"%s \cdot %s" % tuple(printer._print(x.base.label) for x in (a, b))
 
 
-# --- Symbols -----------------------------------------------------------------
-d = Symbol("d_k", integer=True, positive=True)  # head dimension
-i = Symbol("i", integer=True, positive=True)  # component index
-q = IndexedBase("q", real=True)  # query
-k = IndexedBase("k", real=True)  # key
-sigma_q, sigma_k = Symbol("sigma_q", positive=True), Symbol("sigma_k", positive=True)
-mu_q, mu_k = Symbol("mu_q", real=True), Symbol("mu_k", real=True)
+class vnorm(norm):  # noqa: N801
+    """The Euclidean norm of a bold vector, printed ``‖q‖``."""
 
-TERM_VARIANCE = sigma_q**2 * sigma_k**2 + sigma_q**2 * mu_k**2 + sigma_k**2 * mu_q**2
-MOMENTS = (
-    Eq(Mean(q[i]), mu_q),
-    Eq(Mean(k[i]), mu_k),
-    Eq(Mean(q[i] ** 2), sigma_q**2 + mu_q**2),
-    Eq(Mean(k[i] ** 2), sigma_k**2 + mu_k**2),
+    def _latex(self, printer):
+        return r"\left\|%s\right\|" % printer._print(self.args[0].base.label)
+
+
+class ExpectGiven(Expect):  # noqa: N801
+    """E[x | q]: the expectation over the keys for one fixed query (q is not random in it)."""
+
+    def _latex(self, printer):
+        return r"\mathbb{E}\left[%s \,\middle|\, \mathbf{q}\right]" % printer._print(self.args[0])
+
+
+class VarGiven(Var):  # noqa: N801
+    """Var[x | q] = E[x^2 | q] - E[x | q]^2."""
+
+    @classmethod
+    def definition(cls, x):
+        return ExpectGiven(x**2) - ExpectGiven(x) ** 2
+
+    def _latex(self, printer):
+        return r"\operatorname{Var}\left[%s \,\middle|\, \mathbf{q}\right]" % printer._print(
+            self.args[0])
+
+
+class CovGiven(Cov):  # noqa: N801
+    """Cov[x, y | q] = E[x y | q] - E[x | q] E[y | q]."""
+
+    @classmethod
+    def definition(cls, x, y):
+        return ExpectGiven(x * y) - ExpectGiven(x) * ExpectGiven(y)
+
+    def _latex(self, printer):
+        x, y = (printer._print(a) for a in self.args)
+        return r"\operatorname{Cov}\left[%s, %s \,\middle|\, \mathbf{q}\right]" % (x, y)
+
+
+# --- Symbols -------------------------------------------------------------------------------
+d = Symbol("d_k", integer=True, positive=True)  # dimension of queries and keys
+i, j = symbols("i j", integer=True, positive=True)  # component indices
+n = Symbol("n", integer=True, positive=True)  # number of keys one query attends to
+q = vector("q", r"\mathbf{q}", real=True)  # a random query
+k = vector("k", r"\mathbf{k}", real=True)  # a random key
+q_fixed = vector("q_given", r"\mathbf{q}", real=True)  # the query, conditioned on (fixed)
+X = IndexedBase("X", real=True)  # random variables with finite variance
+Y = Symbol("Y", real=True)  # one random variable
+lam = Symbol("lambda", real=True)  # a constant
+sigma_k, sigma_q = Symbol("sigma_k", positive=True), Symbol("sigma_q", positive=True)
+mu_k, mu_q = Symbol("mu_k", real=True), Symbol("mu_q", real=True)
+z = IndexedBase("z", real=True)  # the scores of one query (the softmax's logits)
+deterministic(lam, sigma_k, sigma_q, mu_k, mu_q, q_fixed)
+
+# --- Premises ------------------------------------------------------------------------------
+INDEPENDENT = Assumption(r"the $2 d_k$ components $q_1, \dots, q_{d_k}, k_1, \dots, k_{d_k}$"
+                         " are independent random variables", "independent components")
+mean_q = Hypothesis(Eq(Expect(q[i]), 0), "mean 0")
+mean_k = Hypothesis(Eq(Expect(k[i]), 0), "mean 0")
+var_q = Hypothesis(Eq(Var(q[i]), 1), "variance 1")
+var_k = Hypothesis(Eq(Var(k[i]), 1), "variance 1")
+indep_product = Hypothesis(Eq(Expect(factors(q[i], k[i])), factors(Expect(q[i]), Expect(k[i]))),
+                           "$q_i$ and $k_i$ are independent")
+indep_squares = Hypothesis(Eq(Expect(factors(q[i] ** 2, k[i] ** 2)),
+                              factors(Expect(q[i] ** 2), Expect(k[i] ** 2))),
+                           "$q_i$ and $k_i$ are independent")
+uncorrelated = Hypothesis(Eq(Cov(X[i], X[j]), KroneckerDelta(i, j) * Var(X[i])),
+                          "the $X_i$ are pairwise uncorrelated ($\\delta_{ij}$: 1 if $i = j$,"
+                          " else 0)")
+key_mean = Hypothesis(Eq(ExpectGiven(k[i]), mu_k),
+                      "key components have mean $\\mu_k$, whatever the query")
+key_cov = Hypothesis(Eq(CovGiven(k[i], k[j]), KroneckerDelta(i, j) * sigma_k**2),
+                     "key components are uncorrelated, of variance $\\sigma_k^2$, whatever the"
+                     " query")
+query_mean = Hypothesis(Eq(Expect(q[i]), mu_q), "query components have mean $\\mu_q$")
+query_var = Hypothesis(Eq(Var(q[i]), sigma_q**2), "query components have variance $\\sigma_q^2$")
+jacobian_cited = cite(
+    "softmax-gradient:jacobian",
+    Eq(sp.Derivative(softmax(z[j], j, n, i), z[1]),
+       softmax(z[j], j, n, i) * (KroneckerDelta(1, i) - softmax(z[j], j, n, 1))),
+    "the softmax Jacobian: $J_{ii} = s_i (1 - s_i)$")
+shift_cited = cite(
+    "softmax-shift:shift",
+    Eq(softmax(z[j] + Symbol("c", real=True), j, n, i), softmax(z[j], j, n, i)),
+    "softmax ignores a constant added to every score")
+
+# --- Definitions -----------------------------------------------------------------------------
+TERM = Definition("terms of the score", X[i], factors(q[i], k[i]),
+                  note="the $d_k$ products that make up $\\mathbf{q} \\cdot \\mathbf{k}$")
+DEFINITIONS = (
+    Definition("dot product", dot(q[i], k[i], i, d), dot.definition(q[i], k[i], i, d)),
+    TERM,
 )
-score = dot(q[i], k[i], i, d)
 
-# --- Claims ------------------------------------------------------------------
-term_mean = Claim(
-    "term_mean",
-    "Mean of one term",
-    start=Mean(q[i] * k[i]),
+
+def double_sum(body):  # noqa: D401
+    """sum_{i=1}^{d_k} sum_{j=1}^{d_k} body."""
+    return Sum(Sum(body, (j, 1, d)), (i, 1, d))
+
+
+def split_at_diagonal(body):
+    """The inner sum of ``double_sum(body)`` cut into j < i, j = i and j > i."""
+    return Sum(Sum(body, (j, 1, i - 1)) + body.xreplace({j: i}) + Sum(body, (j, i + 1, d)),
+               (i, 1, d))
+
+
+# --- Claims: two facts of probability ---------------------------------------------------------
+scale_variance = Claim(
+    "scale_variance",
+    "A constant factor comes out of the variance squared",
+    start=Var(factors(lam, Y)),
     steps=(
-        Step(Mean(q[i]) * Mean(k[i]),
-             "$q_i$ and $k_i$ are independent, so the mean of the product factorises",
-             "assumption"),
-        Step(mu_q * mu_k, "the assumed means", using=MOMENTS[:2]),
+        Step(lam**2 * Expect(Y**2) - lam**2 * Expect(Y) ** 2,
+             "definition of Var; linearity of $\\mathbb{E}$ ($\\lambda$ is not random)",
+             "expect"),
+        Step(lam**2 * Var(Y), "definition of Var", "unfold"),
     ),
     on_sheet=False,
 )
 
+S = Sum(X[j], (j, 1, d))  # the sum of the d_k terms
+i_in_range = Hypothesis(sp.Le(i, d), "$i$ is one of the $d_k$ indices")
+
+row_covariance = Claim(
+    "row_covariance",
+    "A term is correlated with the sum only through itself",
+    given=(i_in_range,),
+    start=Cov(X[i], S),
+    steps=(
+        Step(Expect(Sum(X[i] * X[j], (j, 1, d))) - Expect(X[i]) * Expect(S),
+             "definition of Cov; $X_i$ does not depend on $j$", "unfold+sum"),
+        Step(Sum(Cov(X[i], X[j]), (j, 1, d)), "linearity of $\\mathbb{E}$; definition of Cov",
+             "expect+unfold+sum"),
+        Step(Sum(KroneckerDelta(i, j) * Var(X[i]), (j, 1, i - 1))
+             + Sum(KroneckerDelta(i, j) * Var(X[i]), (j, i, d)),
+             "the terms are uncorrelated; cut the sum before $j = i$", "join_sums",
+             using=(uncorrelated,)),
+        Step(Sum(KroneckerDelta(i, j) * Var(X[i]), (j, 1, i - 1)) + Var(X[i])
+             + Sum(KroneckerDelta(i, j) * Var(X[i]), (j, i + 1, d)),
+             "split off the term $j = i$ ($\\delta_{ii} = 1$)", "align_sums"),
+        Step(Var(X[i]), "$\\delta_{ij} = 0$ for $j \\ne i$", "doit+sum"),
+    ),
+    on_sheet=False,
+)
+
+sum_variance = Claim(
+    "sum_variance",
+    "The variance of a sum of uncorrelated terms is the sum of their variances (Bienaymé)",
+    start=Var(Sum(X[i], (i, 1, d))),
+    steps=(
+        Step(Expect(Sum(X[i] * S, (i, 1, d))) - Expect(S) ** 2,
+             "definition of Var; $(\\sum_i X_i)^2 = \\sum_i X_i \\sum_j X_j$", "unfold+sum"),
+        Step(Sum(Cov(X[i], S), (i, 1, d)), "linearity of $\\mathbb{E}$; definition of Cov",
+             "expect+unfold+sum"),
+        Step(Sum(Var(X[i]), (i, 1, d)), "each term is correlated with the sum only through"
+             " itself", "sum", using=(row_covariance,)),
+    ),
+    on_sheet=False,
+    note="Pairwise uncorrelated terms are enough; independence is not needed.",
+)
+
+# --- Claims: the score of a random query and key (Vaswani et al., footnote 4) ------------------
 term_variance = Claim(
     "term_variance",
-    "Variance of one term",
-    start=Var(q[i] * k[i]),
+    "Each term of the score has variance 1",
+    start=Var(factors(q[i], k[i])),
     steps=(
-        Step(Mean(q[i] ** 2 * k[i] ** 2) - Mean(q[i] * k[i]) ** 2,
-             "$\\operatorname{Var}[X] = \\mathbb{E}[X^2] - \\mathbb{E}[X]^2$", "definition"),
-        Step(Mean(q[i] ** 2) * Mean(k[i] ** 2) - Mean(q[i]) ** 2 * Mean(k[i]) ** 2,
-             "independence: $\\mathbb{E}[q_i^2 k_i^2] = \\mathbb{E}[q_i^2]\\,\\mathbb{E}[k_i^2]$"
-             " and $\\mathbb{E}[q_i k_i] = \\mathbb{E}[q_i]\\,\\mathbb{E}[k_i]$", "assumption"),
-        Step((sigma_q**2 + mu_q**2) * (sigma_k**2 + mu_k**2) - mu_q**2 * mu_k**2,
-             "the assumed moments; $\\mathbb{E}[x^2] = \\sigma^2 + \\mu^2$", using=MOMENTS),
-        Step(TERM_VARIANCE, "expand: $\\mu_q^2 \\mu_k^2$ cancels", "expand"),
+        Step(Expect(factors(q[i] ** 2, k[i] ** 2)) - Expect(factors(q[i], k[i])) ** 2,
+             "definition of Var", "unfold"),
+        Step(Expect(q[i] ** 2) * Expect(k[i] ** 2) - Expect(q[i]) ** 2 * Expect(k[i]) ** 2,
+             "$q_i$ and $k_i$ are independent", "expand", using=(indep_squares, indep_product)),
+        Step((Var(q[i]) + Expect(q[i]) ** 2) * (Var(k[i]) + Expect(k[i]) ** 2)
+             - Expect(q[i]) ** 2 * Expect(k[i]) ** 2,
+             "$\\mathbb{E}[x^2] = \\operatorname{Var}[x] + \\mathbb{E}[x]^2$ (definition of Var)",
+             "unfold+expand"),
+        Step(sp.Integer(1), "mean 0, variance 1", "expand",
+             using=(mean_q, mean_k, var_q, var_k)),
     ),
-    note="With zero means this is $\\sigma_q^2 \\sigma_k^2$; non-zero means only add variance.",
+    on_sheet=False,
 )
 
 score_mean = Claim(
     "score_mean",
-    "Mean of the score",
-    start=Mean(score),
+    "The score has mean 0",
+    given=(INDEPENDENT,),
+    start=Expect(dot(q[i], k[i], i, d)),
     steps=(
-        Step(d * Mean(q[i] * k[i]),
-             "linearity of $\\mathbb{E}$; the $d_k$ terms are identically distributed",
-             "assumption"),
-        Step(d * mu_q * mu_k, "the mean of one term (claim term_mean)",
-             using=(Eq(term_mean.start, term_mean.end),)),
+        Step(Sum(Expect(factors(q[i], k[i])), (i, 1, d)), "linearity of $\\mathbb{E}$",
+             "expect+sum"),
+        Step(Sum(Expect(q[i]) * Expect(k[i]), (i, 1, d)), "$q_i$ and $k_i$ are independent",
+             "sum", using=(indep_product,)),
+        Step(sp.Integer(0), "mean 0", "sum", using=(mean_q, mean_k)),
     ),
-    on_sheet=False,
-    note="Zero when either vector has zero-mean components.",
 )
 
 score_variance = Claim(
     "score_variance",
-    "Variance of the score grows like $d_k$",
-    start=Var(score),
+    "The score has variance $d_k$",
+    given=(INDEPENDENT,),
+    start=Var(dot(q[i], k[i], i, d)),
     steps=(
-        Step(d * Var(q[i] * k[i]),
-             "the $d_k$ terms are independent and identically distributed: the variance of"
-             " their sum is the sum of their variances", "assumption"),
-        Step(d * TERM_VARIANCE, "the variance of one term (claim term_variance)",
-             using=(Eq(term_variance.start, term_variance.end),)),
+        Step(Var(Sum(X[i], (i, 1, d))), "$\\mathbf{q} \\cdot \\mathbf{k} = \\sum_i q_i k_i$,"
+             " $X_i = q_i k_i$", "definition"),
+        Step(Sum(Var(X[i]), (i, 1, d)),
+             "Bienaymé: independent components make the terms $X_i$ uncorrelated",
+             "sum", using=(sum_variance,)),
+        Step(Sum(Var(factors(q[i], k[i])), (i, 1, d)), "$X_i = q_i k_i$", "definition"),
+        Step(d, "each term has variance 1", "sum", using=(term_variance,)),
     ),
-    on_sheet=False,
+    where=(TERM,),
+    note="So the score spreads like $\\sqrt{d_k}$: at $d_k = 128$ its standard deviation is"
+         " 11.3, enough to push the softmax to a one-hot vector.",
 )
 
 scaled_variance = Claim(
     "scaled_variance",
-    "Scaled scores keep unit-order variance (zero means)",
-    start=Var(score / sqrt(d)),
+    "Scaled by $1/\\sqrt{d_k}$, the score has variance 1 for every $d_k$",
+    given=(INDEPENDENT,),
+    start=Var(dot(q[i], k[i], i, d) / sqrt(d)),
     steps=(
-        Step(Var(score) / d,
-             "$\\operatorname{Var}[cX] = c^2 \\operatorname{Var}[X]$ with $c = 1/\\sqrt{d_k}$"
-             " (linearity of $\\mathbb{E}$)", "assumption"),
-        Step(TERM_VARIANCE, "the variance of the score (claim score_variance); $d_k$ cancels",
-             using=(Eq(score_variance.start, score_variance.end),)),
-        Step(sigma_q**2 * sigma_k**2, "zero means", using=(Eq(mu_q, 0), Eq(mu_k, 0))),
+        Step(Var(dot(q[i], k[i], i, d)) / d,
+             "$\\operatorname{Var}[\\lambda Y] = \\lambda^2 \\operatorname{Var}[Y]$ with"
+             " $\\lambda = 1/\\sqrt{d_k}$ (linearity of $\\mathbb{E}$)", "expect"),
+        Step(sp.Integer(1), "the score has variance $d_k$", "cancel", using=(score_variance,)),
     ),
-    note="Independent of $d_k$: equal to 1 for unit variances. Unscaled, the variance is"
-         " $d_k \\sigma_q^2 \\sigma_k^2$ and the softmax saturates as $d_k$ grows.",
+    note="This is why $\\operatorname{Attention}(Q, K, V)$ divides $QK^\\top$ by"
+         " $\\sqrt{d_k}$.",
 )
 
-# --- Numeric checks ------------------------------------------------------------
+# --- Claims: one query against many keys -------------------------------------------------------
+score_given = dot(q_fixed[i], k[i], i, d)  # the score of one key for the fixed query
 
-MC_DRAWS = 2000  # score samples per (distribution, d_k)
-MC_SIZES = (16, 64, 256, 1024)
-Z_BOUND = 6.0  # standard errors; P(|Z| > 6) ~ 2e-9 per case, so no flaky seeds
-
-
-def _draw(rng: np.random.Generator, kind: str, size: tuple[int, int], mean: float,
-          sd: float) -> np.ndarray:
-    """Independent components: Gaussian, or Rademacher (+-1 with equal probability)."""
-    if kind == "gaussian":
-        return mean + sd * rng.standard_normal(size)
-    return mean + sd * (2.0 * rng.integers(0, 2, size=size, dtype=np.int8) - 1.0)
-
-
-MC_CASES = (  # kind, mu_q, sigma_q, mu_k, sigma_k
-    ("gaussian", 0.0, 1.0, 0.0, 1.0),
-    ("rademacher", 0.0, 1.0, 0.0, 1.0),
-    ("gaussian", 0.5, 1.5, -1.0, 0.5),
+query_offset = Claim(
+    "query_offset",
+    "Per query, every key's score has the same mean",
+    start=ExpectGiven(score_given),
+    steps=(
+        Step(Sum(q_fixed[i] * ExpectGiven(k[i]), (i, 1, d)),
+             "linearity of $\\mathbb{E}$; the query is fixed", "expect+sum"),
+        Step(mu_k * Sum(q_fixed[i], (i, 1, d)), "key components have mean $\\mu_k$", "sum",
+             using=(key_mean,)),
+    ),
+    on_sheet=False,
+    note="The same for every key: the softmax ignores it (shift invariance), so only the spread"
+         " of the scores around it matters.",
 )
 
+query_variance = Claim(
+    "query_variance",
+    "Per query, the scores spread over the keys with variance $\\sigma_k^2 \\|\\mathbf{q}\\|^2$",
+    start=VarGiven(score_given),
+    steps=(
+        Step(double_sum(q_fixed[i] * q_fixed[j] * CovGiven(k[i], k[j])),
+             "definition of Var; $(\\sum_i x_i)^2 = \\sum_i \\sum_j x_i x_j$; linearity of"
+             " $\\mathbb{E}$ with the query fixed; definition of Cov",
+             "unfold+square_sums+expect+square_sums+unfold+sum"),
+        Step(Sum(Sum(q_fixed[i] * q_fixed[j] * KroneckerDelta(i, j) * sigma_k**2, (j, 1, i - 1))
+                 + Sum(q_fixed[i] * q_fixed[j] * KroneckerDelta(i, j) * sigma_k**2, (j, i, d)),
+                 (i, 1, d)),
+             "key components are uncorrelated, of variance $\\sigma_k^2$; cut the sum over $j$"
+             " before $j = i$", "doit+sum", using=(key_cov,)),
+        Step(split_at_diagonal(q_fixed[i] * q_fixed[j] * KroneckerDelta(i, j) * sigma_k**2),
+             "split off the term $j = i$", "align_sums"),
+        Step(sigma_k**2 * vnorm(q_fixed[i], i, d) ** 2,
+             "$\\delta_{ij} = 0$ for $j \\ne i$; $\\sum_i q_i^2 = \\|\\mathbf{q}\\|^2$",
+             "doit+unfold+sum"),
+    ),
+    note="Conditional on the query, the common offset $\\mu_k \\sum_i q_i$ of the scores is the"
+         " same for every key and the softmax ignores it (shift invariance, derivation softmax-shift); what saturates the softmax is this"
+         " spread. Scaled by $1/\\sqrt{d_k}$ it is $\\sigma_k^2 \\|\\mathbf{q}\\|^2 / d_k$, whose"
+         " mean over queries is $\\sigma_k^2 (\\sigma_q^2 + \\mu_q^2)$ for query components"
+         " of mean $\\mu_q$ and variance $\\sigma_q^2$, whatever $d_k$.",
+)
 
-def check_monte_carlo(rng: np.random.Generator) -> Measurement:
-    """Sample variance of q . k against d_k (sigma_q^2 sigma_k^2 + ...), relative error.
+expected_query_variance = Claim(
+    "expected_query_variance",
+    "Averaged over queries, the per-query spread is $d_k \\sigma_k^2 (\\sigma_q^2 + \\mu_q^2)$",
+    start=Expect(sigma_k**2 * vnorm(q[i], i, d) ** 2),
+    steps=(
+        Step(sigma_k**2 * Sum(Expect(q[i] ** 2), (i, 1, d)),
+             "$\\|\\mathbf{q}\\|^2 = \\sum_i q_i^2$; linearity of $\\mathbb{E}$",
+             "unfold+expect+sum"),
+        Step(sigma_k**2 * Sum(Var(q[i]) + Expect(q[i]) ** 2, (i, 1, d)),
+             "definition of Var", "unfold+sum"),
+        Step(factors(d, sigma_k**2, terms(sigma_q**2, mu_q**2)),
+             "query components have mean $\\mu_q$ and variance $\\sigma_q^2$", "unfold+sum",
+             using=(query_mean, query_var)),
+    ),
+    on_sheet=False,
+    note="Divided by $d_k$: $\\sigma_k^2 (\\sigma_q^2 + \\mu_q^2)$, independent of $d_k$."
+         " The mean of the keys, $\\mu_k$, does not appear: it only shifts every score of a"
+         " query alike.",
+)
 
-    The bound is Z_BOUND standard errors of the noisiest case (the standard error of a
-    sample variance, from the spread of the squared deviations); quieter cases get at
-    most ~1.3 times their own Z_BOUND standard errors.
-    """
-    worst, noisiest, details = 0.0, 0.0, []
-    for kind, mq, sq, mk, sk in MC_CASES:
-        per_term = sq**2 * sk**2 + sq**2 * mk**2 + sk**2 * mq**2  # the claimed Var[q_i k_i]
-        for dim in MC_SIZES:
-            scores = np.einsum("nd,nd->n", _draw(rng, kind, (MC_DRAWS, dim), mq, sq),
-                               _draw(rng, kind, (MC_DRAWS, dim), mk, sk))
-            claimed = dim * per_term
-            squares = (scores - scores.mean()) ** 2
-            noisiest = max(noisiest, squares.std(ddof=1) / np.sqrt(MC_DRAWS) / claimed)
-            worst = max(worst, abs(scores.var(ddof=1) - claimed) / claimed)
-            if dim == MC_SIZES[-1]:
-                details.append(f"{kind} mu=({mq:g},{mk:g}): Var[q.k/sqrt(d)] = "
-                               f"{scores.var(ddof=1) / dim:.3f} vs {per_term:.3f}")
-    cases = len(MC_CASES) * len(MC_SIZES)
-    return Measurement(
-        worst, cases * MC_DRAWS, Z_BOUND * noisiest,
-        f"max relative error of the sample variance vs d_k Var[q_i k_i] over {cases} cases of"
-        f" {MC_DRAWS} draws, d_k in {MC_SIZES}; bound {Z_BOUND:g} standard errors"
-        f" ({Z_BOUND * noisiest:.3f}); at d_k = 1024: " + "; ".join(details))
+# --- Claims: why large scores hurt ---------------------------------------------------------
+s = [softmax(z[j], j, n, index) for index in (i, 1)]  # s_i and the largest weight s_1
 
+saturation = Claim(
+    "saturation",
+    "A saturated softmax passes almost no gradient",
+    given=(jacobian_cited,),
+    start=Sum(factors(s[0], 1 - s[0]), (i, 1, n)),
+    steps=(
+        Step(Sum(s[0], (i, 1, n)) - Sum(s[0] ** 2, (i, 1, n)), "multiply out", "unfold+sum"),
+        Step(1 - Sum(s[0] ** 2, (i, 1, n)), "the weights sum to 1",
+             "unfold+factor_sum+sum+cancel"),
+        Step(1 - s[1] ** 2 - Sum(s[0] ** 2, (i, 2, n)), "split off the term $i = 1$",
+             "align_sums"),
+        Step(1 - s[1] ** 2, "drop a sum of squares", "nonneg", rel="<="),
+        Step(factors(2, 1 - s[1]), "$2(1 - s_1) - (1 - s_1^2) = (1 - s_1)^2 \\ge 0$",
+             rel="<=", certificate=(1 - softmax.definition(z[j], j, n, 1)) ** 2),
+    ),
+    note="The left side is the trace of the Jacobian $J = \\operatorname{diag}(s) - s s^\\top$"
+         " of $s = \\operatorname{softmax}(z)$; $J$ is positive semi-definite, so its trace"
+         " bounds its largest eigenvalue: every gradient through the softmax shrinks by at"
+         " least the factor $2(1 - s_1)$, $s_1$ its largest weight. Unscaled scores of spread"
+         " $\\sqrt{d_k}$ push $s_1$ to 1.",
+)
 
-SATURATION_KEYS, SATURATION_TRIALS = 16, 200
-
-
-def _softmax_rows(scores: np.ndarray) -> np.ndarray:
-    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def _saturation(rng: np.random.Generator, dim: int) -> dict[str, tuple[float, float]]:
-    """Median largest weight and mean Jacobian norm |diag(s) - s s^T|_F, unscaled and scaled."""
-    query = rng.standard_normal((SATURATION_TRIALS, 1, dim))
-    keys = rng.standard_normal((SATURATION_TRIALS, SATURATION_KEYS, dim))
-    scores = np.sum(query * keys, axis=-1)
-    out = {}
-    for name, factor in (("unscaled", 1.0), ("scaled", 1.0 / np.sqrt(dim))):
-        s = _softmax_rows(scores * factor)
-        jac = s[:, :, None] * np.eye(SATURATION_KEYS) - s[:, :, None] * s[:, None, :]
-        out[name] = (float(np.median(s.max(axis=-1))),
-                     float(np.linalg.norm(jac, axis=(1, 2)).mean()))
-    return out
-
-
-def check_saturation(rng: np.random.Generator) -> Measurement:
-    """Unscaled softmax saturates as d_k grows (max weight -> 1, gradient -> 0); scaled does not.
-
-    The error is the drift of the scaled Jacobian norm from d_k = 16 to 1024; the premise,
-    that the unscaled softmax does saturate, must hold or the check fails outright.
-    """
-    small, large = _saturation(rng, MC_SIZES[0]), _saturation(rng, MC_SIZES[-1])
-    unscaled_max = large["unscaled"][0]
-    unscaled_ratio = large["unscaled"][1] / small["unscaled"][1]
-    scaled_drift = abs(large["scaled"][1] / small["scaled"][1] - 1.0)
-    detail = (f"{SATURATION_KEYS} keys, d_k {MC_SIZES[0]} -> {MC_SIZES[-1]}: unscaled median max"
-              f" weight {small['unscaled'][0]:.3f} -> {unscaled_max:.4f} (premise >= 0.99),"
-              f" Jacobian norm x{unscaled_ratio:.2f} (premise <= x0.35); scaled max weight"
-              f" {small['scaled'][0]:.3f} -> {large['scaled'][0]:.3f}, Jacobian norm drift"
-              f" {scaled_drift:.3f} (bound 0.15, ~8 standard errors)")
-    if unscaled_max < 0.99 or unscaled_ratio > 0.35:
-        return Measurement(float("inf"), 2 * SATURATION_TRIALS, 0.15,
-                           "the unscaled softmax did not saturate: " + detail)
-    return Measurement(scaled_drift, 2 * SATURATION_TRIALS, 0.15, detail)
+# --- Numeric checks ------------------------------------------------------------------------
+# Exact routes: a distribution with finitely many values is enumerated, so its moments are
+# exact sums over every outcome (no sampling error), computed without the claimed formula.
+RADEMACHER = (np.array([-1.0, 1.0]), np.array([0.5, 0.5]))  # mean 0, variance 1
+THREE_POINT = (np.array([-np.sqrt(1.5), 0.0, np.sqrt(1.5)]), np.full(3, 1 / 3))  # mean 0, var 1
 
 
-def check_normal_exact(rng: np.random.Generator) -> Measurement:
-    """sympy.stats integrates the per-term moments against zero-mean Normal densities, exactly.
+def two_point(mean: float, sd: float, p: float) -> tuple[np.ndarray, np.ndarray]:
+    """A skewed two-point law with the given mean and standard deviation (P(high) = p)."""
+    a = np.sqrt((1 - p) / p)
+    return np.array([mean - sd / a, mean + sd * a]), np.array([1 - p, p])
 
-    Zero means keep the integrals cheap (about 0.3 s); the general-mean formula is
-    checked by the Monte Carlo check, whose third case has non-zero means.
-    """
-    from sympy import expand, lambdify, stats
 
-    qn, kn = stats.Normal("Q", 0, sigma_q), stats.Normal("K", 0, sigma_k)
-    zero_means = {mu_q: 0, mu_k: 0}
-    gaps = [expand(stats.E(qn * kn) - term_mean.end.subs(zero_means)),
-            expand(stats.variance(qn * kn) - term_variance.end.subs(zero_means))]
-    at = lambdify((sigma_q, sigma_k), gaps, "numpy")
-    points = rng.uniform(0.1, 3.0, size=(100, 2))
-    worst = max(float(np.max(np.abs(at(*p)))) for p in points)
-    return Measurement(
-        worst, len(points), 1e-12,
-        "E[q_i k_i] and Var[q_i k_i] by exact integration (sympy.stats, zero-mean Normal "
-        f"components) minus the claims; symbolic differences {gaps[0]}, {gaps[1]}")
+def exact_moments(law: tuple[np.ndarray, np.ndarray], dims: int, fn) -> tuple[float, float]:
+    """E[f] and Var[f] of ``fn(components)`` over ``dims`` i.i.d. components of ``law``, summed
+    over every one of the ``len(values)**dims`` outcomes with its probability."""
+    values, probs = law
+    index = np.indices((values.size,) * dims).reshape(dims, -1).T
+    weights = np.prod(probs[index], axis=1)
+    f = fn(values[index])
+    mean = float(weights @ f)
+    return mean, float(weights @ (f - mean) ** 2)
+
+
+def check_score_variance(rng: np.random.Generator, formula) -> Measurement:
+    """Var[q . k] by exact enumeration of every outcome (independent components, mean 0,
+    variance 1: Rademacher for d_k = 1..6, a three-point law for d_k = 1..3) against d_k."""
+    worst, cases = 0.0, 0
+    for law, dims in ((RADEMACHER, range(1, 7)), (THREE_POINT, range(1, 3))):
+        for dim in dims:
+            _, var = exact_moments(law, 2 * dim, lambda o, m=dim: np.sum(o[:, :m] * o[:, m:], 1))
+            worst = max(worst, abs(float(formula(d_k=dim)) - var) / var)
+            cases += 1
+    return Measurement(worst, cases, 1e-12, "exact variance of q . k over every outcome"
+                       " (Rademacher d_k = 1..6, three-point d_k = 1..2), relative to the claim")
+
+
+def check_scaled_variance(rng: np.random.Generator, formula) -> Measurement:
+    """Var[q . k / sqrt(d_k)] by exact enumeration at d_k = 1..6, against the claim's value."""
+    worst = 0.0
+    for dim in range(1, 7):
+        _, var = exact_moments(RADEMACHER, 2 * dim,
+                               lambda o, m=dim: np.sum(o[:, :m] * o[:, m:], 1) / np.sqrt(m))
+        worst = max(worst, abs(float(formula()) - var))
+    return Measurement(worst, 6, 1e-12, "exact variance of the scaled score, Rademacher"
+                       " components, d_k = 1..6, minus the claimed value")
+
+
+def check_query_variance(rng: np.random.Generator, formula) -> Measurement:
+    """Var over keys of q . k for a fixed q, by exact enumeration of skewed two-point keys with
+    mean mu_k != 0, against sigma_k^2 |q|^2; the mean square E[(q.k)^2] would be far off."""
+    worst, cases = 0.0, 0
+    for dim in (1, 3, 5, 8):
+        for _ in range(3):
+            query = rng.normal(size=dim) + 0.5
+            mean, sd, p = float(rng.uniform(-2, 2)), float(rng.uniform(0.3, 2)), 0.2
+            _, var = exact_moments(two_point(mean, sd, p), dim, lambda o, v=query: o @ v)
+            got = float(formula(sigma_k=sd, q_given=query, d_k=dim))
+            worst = max(worst, abs(got - var) / var)
+            cases += 1
+    return Measurement(worst, cases, 1e-12, "exact variance over two-point keys (mean up to"
+                       " +-2, skewed) of q . k for fixed q, d_k in {1, 3, 5, 8}, relative")
+
+
+def check_expected_query_variance(rng: np.random.Generator, formula) -> Measurement:
+    """sigma_k^2 E|q|^2 by exact enumeration of skewed two-point queries, against the claim."""
+    worst, cases = 0.0, 0
+    for dim in (1, 2, 4, 7):
+        mean, sd, sk = float(rng.uniform(-2, 2)), float(rng.uniform(0.3, 2)), 1.7
+        expected, _ = exact_moments(two_point(mean, sd, 0.3), dim, lambda o: np.sum(o**2, 1))
+        got = float(formula(d_k=dim, sigma_k=sk, sigma_q=sd, mu_q=mean))
+        worst = max(worst, abs(got - sk**2 * expected) / (sk**2 * expected))
+        cases += 1
+    return Measurement(worst, cases, 1e-12, "sigma_k^2 E|q|^2 by exact enumeration of two-point"
+                       " query components (mean up to +-2), d_k in {1, 2, 4, 7}, relative")
+
+
+def _jacobian_trace(logits: np.ndarray, step: float = 1e-5) -> float:
+    """tr J of softmax by central differences of llmsym.numeric.softmax."""
+    from llmsym.numeric import softmax as sm
+
+    total = 0.0
+    for col in range(logits.size):
+        e = np.zeros_like(logits)
+        e[col] = step
+        total += (sm(logits + e)[col] - sm(logits - e)[col]) / (2 * step)
+    return total
+
+
+def check_saturation(rng: np.random.Generator, formula) -> Measurement:
+    """The bound 2(1 - s_1) against tr J by finite differences: never below it, and within
+    2 % of it once the softmax saturates (so a looser bound fails). Rows put their largest
+    logit first, ahead of the rest by a gap of 0 to 10."""
+    violation, tightness, cases = 0.0, np.inf, 0
+    for gap in (0.0, 1.0, 3.0, 6.0, 8.0, 10.0):
+        for _ in range(5):
+            logits = rng.normal(size=int(rng.integers(2, 12)))
+            logits[0] = logits.max() + gap
+            trace = _jacobian_trace(logits)
+            bound = float(formula(z=logits, n=logits.size))
+            violation = max(violation, (trace - bound) / trace)
+            if trace < 2e-3:  # saturated: the largest weight is within about 1e-3 of 1
+                tightness = min(tightness, bound / trace - 1)
+            cases += 1
+    if not np.isfinite(tightness):
+        return Measurement(float("inf"), cases, 0.02, "no saturated row was drawn")
+    return Measurement(max(violation, tightness), cases, 0.02,
+                       f"tr J (central differences) over the bound: worst excess {violation:.1e};"
+                       f" on saturated rows the bound exceeds tr J by at most {tightness:.1e}")
+
+
+def check_saturation_experiment(rng: np.random.Generator) -> Measurement:
+    """Experiment: unscaled scores of random unit-variance q, k saturate the softmax over 16
+    keys as d_k grows (largest weight -> 1, tr J -> 0); scaled scores do not."""
+    keys, trials = 16, 100
+    rows = {}
+    for dim in (16, 1024):
+        scores = np.einsum("tkd,td->tk", rng.standard_normal((trials, keys, dim)),
+                           rng.standard_normal((trials, dim)))
+        for name, factor in (("unscaled", 1.0), ("scaled", 1 / np.sqrt(dim))):
+            w = np.exp(scores * factor - (scores * factor).max(axis=1, keepdims=True))
+            w /= w.sum(axis=1, keepdims=True)
+            rows[name, dim] = (float(np.median(w.max(axis=1))),
+                               float(np.mean(1 - np.sum(w**2, axis=1))))
+    ok = rows["unscaled", 1024][0] > 0.99 and rows["scaled", 1024][1] > 0.5
+    detail = "; ".join(f"{name} d_k = {dim}: median max weight {mw:.3f}, mean tr J {tr:.3f}"
+                       for (name, dim), (mw, tr) in rows.items())
+    return Measurement(0.0 if ok else float("inf"), 4 * trials, 0.0, detail)
 
 
 def example_head_dimension():
-    """How far unscaled scores spread at common head sizes (the result score_variance)."""
-    from sympy import lambdify
-
-    spread = lambdify((d, sigma_q, sigma_k, mu_q, mu_k), sqrt(d * TERM_VARIANCE))
-    cells = ", ".join(r"%d: %.3g" % (dim, spread(dim, 1.0, 1.0, 0.0, 0.0))
-                      for dim in (64, 128, 256))
-    return ("standard deviation of $q \\cdot k$ for unit-variance, zero-mean components, by"
-            " $d_k$; after dividing by $\\sqrt{d_k}$ it is 1",
-            r"\operatorname{sd}[q \cdot k] \text{ at } d_k = " + cells)
+    """Standard deviation of the unscaled score at common head sizes (claim score_variance)."""
+    cells = ", ".join(f"{dim}: {np.sqrt(dim):.3g}" for dim in (64, 128, 256))
+    return ("standard deviation of $\\mathbf{q} \\cdot \\mathbf{k}$ for independent unit-variance,"
+            " zero-mean components, by $d_k$; divided by $\\sqrt{d_k}$ it is 1",
+            r"\operatorname{sd}[\mathbf{q} \cdot \mathbf{k}] = \sqrt{d_k}:\ " + cells)
 
 
-# --- Results and the derivation ---------------------------------------------------
-
+# --- The derivation ---------------------------------------------------------------------------
 DERIVATION = Derivation(
     id="attention-scaling",
-    title="Why attention scales its scores",
+    title="Why attention scales its scores by $1/\\sqrt{d_k}$",
     topic="Attention",
     order=30,
-    gloss="A dot product of $d_k$ independent terms has variance proportional to $d_k$;"
-          " dividing by $\\sqrt{d_k}$ keeps the scores, and the softmax, in a usable range.",
+    gloss="A dot product of $d_k$ independent unit-variance terms has variance $d_k$; dividing"
+          " by $\\sqrt{d_k}$ keeps the scores of one query from saturating the softmax, whose"
+          " gradient vanishes when it saturates.",
     assumptions=(
-        "$q, k \\in \\mathbb{R}^{d_k}$ are random vectors; all $2 d_k$ components are"
-        " independent.",
-        "The components of $q$ have mean $\\mu_q$ and variance $\\sigma_q^2$; those of $k$ have"
-        " mean $\\mu_k$ and variance $\\sigma_k^2$ (zero means and unit variances in the usual"
-        " argument).",
-        "$\\mathbb{E}$ is linear, and the expectation of a product of independent variables is"
-        " the product of their expectations.",
+        "$\\mathbf{q}, \\mathbf{k} \\in \\mathbb{R}^{d_k}$ are random vectors; each claim"
+        " displays what it assumes about their components.",
+        "$\\mathbb{E}$ is linear; independence, moments and uncorrelatedness are hypotheses.",
     ),
-    definitions=(
-        Definition("dot product", score, score.definition(*score.args)),
-        Definition("variance", Var(Symbol("X")),
-                   Mean(Symbol("X") ** 2) - Mean(Symbol("X")) ** 2),
-    ),
-    claims=(term_mean, term_variance, score_mean, score_variance, scaled_variance),
+    definitions=DEFINITIONS,
+    claims=(scale_variance, row_covariance, sum_variance, term_variance, score_mean, score_variance,
+            scaled_variance, query_offset, query_variance, expected_query_variance, saturation),
     checks=(
-        NumericCheck("monte-carlo", check_monte_carlo,
-                     "Sample variance of $q \\cdot k$ for Gaussian and Rademacher components,"
-                     " $d_k \\in \\{16, 64, 256, 1024\\}$, within 6 standard errors of the claim."),
-        NumericCheck("saturation", check_saturation,
-                     "Softmax over 16 keys: unscaled scores saturate as $d_k$ grows (largest"
-                     " weight near 1, Jacobian near 0); scaled scores do not."),
-        NumericCheck("normal-exact", check_normal_exact,
-                     "Per-term mean and variance for zero-mean Normal components by exact"
-                     " integration (sympy.stats)."),
+        NumericCheck("score-variance", check_score_variance,
+                     "Var of $\\mathbf{q} \\cdot \\mathbf{k}$ by exact enumeration of every"
+                     " outcome (Rademacher and three-point components).",
+                     claim="score_variance"),
+        NumericCheck("scaled-variance", check_scaled_variance,
+                     "Exact variance of the scaled score, $d_k = 1..6$.",
+                     claim="scaled_variance"),
+        NumericCheck("query-variance", check_query_variance,
+                     "Exact variance over skewed keys with non-zero mean, for fixed queries.",
+                     claim="query_variance"),
+        NumericCheck("expected-query-variance", check_expected_query_variance,
+                     "$\\sigma_k^2\\,\\mathbb{E}\\|\\mathbf{q}\\|^2$ by exact enumeration.",
+                     claim="expected_query_variance"),
+        NumericCheck("saturation-bound", check_saturation,
+                     "$2(1 - s_1)$ against the trace of the softmax Jacobian by central"
+                     " differences: a bound, and tight when the softmax saturates.",
+                     claim="saturation"),
+        NumericCheck("saturation", check_saturation_experiment,
+                     "Experiment: unscaled scores saturate the softmax over 16 keys at"
+                     " $d_k = 1024$; scaled scores do not."),
     ),
     results=(
-        Result("product_variance", TERM_VARIANCE, params=(sigma_q, sigma_k, mu_q, mu_k),
-               doc="variance of the product of independent q_i and k_i", claim="term_variance"),
-        Result("score_variance", d * TERM_VARIANCE, params=(d, sigma_q, sigma_k, mu_q, mu_k),
-               doc="variance of the unscaled attention score q . k", claim="score_variance"),
-        Result("scaled_score_variance", sigma_q**2 * sigma_k**2, params=(sigma_q, sigma_k),
-               doc="variance of q . k / sqrt(d_k) for zero-mean components, any d_k",
-               claim="scaled_variance"),
+        Result("score_variance", d, params=(d,),
+               doc="variance of q . k for independent zero-mean unit-variance components",
+               claim="score_variance"),
+        Result("per_query_score_variance", d * sigma_k**2 * (sigma_q**2 + mu_q**2),
+               params=(d, sigma_k, sigma_q, mu_q),
+               doc="expected variance over keys of the unscaled scores of one query",
+               claim="expected_query_variance"),
     ),
-    notation={d: "key and query dimension", q: "a query vector", k: "a key vector",
-              sigma_q: "standard deviation of each query component",
-              mu_q: "mean of each query component"},
+    notation={
+        q: "a query vector (random, or fixed when conditioned on)",
+        k: "a key vector",
+        X: "random variables with finite variance",
+        Y: "a random variable",
+        lam: "a constant",
+        sigma_k: "standard deviation of each key component",
+        sigma_q: "standard deviation of each query component",
+        mu_q: "mean of each query component",
+        mu_k: "mean of each key component",
+    },
     sources=(
-        "Vaswani et al., Attention Is All You Need (2017), section 3.2.1 and footnote 4:"
-        " the variance argument for the $1/\\sqrt{d_k}$ scale.",
-        "Goodman, On the exact variance of products, JASA 55 (1960): the variance of a product"
-        " of independent variables.",
+        "Vaswani et al., Attention Is All You Need (2017), section 3.2.1 and footnote 4: mean 0"
+        " and variance $d_k$ for independent unit-variance components.",
+        "Bienaymé (1853); any probability text, e.g. Grimmett and Stirzaker, Probability and"
+        " Random Processes, section 3.3: the variance of a sum of uncorrelated variables.",
+        "Goodfellow, Bengio and Courville, Deep Learning (2016), section 6.2.2.3: softmax"
+        " saturation and vanishing gradients.",
     ),
     examples=(example_head_dimension,),
 )
