@@ -170,7 +170,7 @@ COMMON_IGNORED = frozenset({
     "attention_dropout", "hidden_dropout", "rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon",
     "rope_theta", "rope_scaling", "rope_parameters", "tokenizer_class", "return_dict",
     "output_attentions", "output_hidden_states", "task_specific_params", "torchscript",
-    "is_encoder_decoder", "max_length",
+    "is_encoder_decoder", "max_length", "unsloth_version",
 })
 MOE_IGNORED = frozenset({  # how experts are chosen and trained, not how many run
     "output_router_logits", "router_aux_loss_coef", "norm_topk_prob", "router_jitter_noise",
@@ -400,6 +400,8 @@ def _gemma2(r: _Reader) -> Architecture:
 
 def _phi3(r: _Reader) -> Architecture:
     b = _base(r, positions_default=4096)
+    if r.bool("attention_bias", False):  # transformers' Phi-3 has no attention biases at all
+        raise r.error("attention_bias", "true is not modelled for phi3")
     mlp = _gated(r, "intermediate_size")
     fraction = r.get("partial_rotary_factor", 1.0)
     layers = [Layer(_attention(w), mlp) for w in _all_or_none(r, b.n)]

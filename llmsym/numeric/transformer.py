@@ -223,8 +223,8 @@ class KVCache:
     layer keeps only the last W - 1 tokens (all a later token can see besides
     itself, as transformers does); an MLA layer keeps, per token, its latent
     (in ``keys``, width kv_lora_rank) and its rotated key (in ``values``, width
-    qk_rope_head_dim), or with ``mla_cache="decompressed"`` the per-head keys
-    and values, as transformers does. ``tokens`` counts every token seen.
+    qk_rope_head_dim), as transformers 5.24 does, or with ``mla_cache="decompressed"``
+    the per-head keys and values. ``tokens`` counts every token seen.
     """
 
     fmt: str
@@ -253,9 +253,10 @@ class Decoder:
 
     Built from a :class:`DecoderConfig` or an :class:`~llmsym.architecture.Architecture`
     (per-layer attention, MLP or mixture of experts, norms, biases, parallel blocks).
-    ``mla_cache`` chooses what an MLA layer caches: ``"latent"`` (the latent and the
-    rotated key; a decode step re-expands every cached latent) or ``"decompressed"``
-    (per-head keys and values; a decode step expands only the new token).
+    ``mla_cache`` chooses what an MLA layer caches: ``"latent"`` (the normalised latent
+    and the rotated key; a decode step re-expands every cached latent, as transformers
+    5.24 does) or ``"decompressed"`` (per-head keys and values; a decode step expands
+    only the new token).
     """
 
     def __init__(self, config: DecoderConfig | Architecture, rng: np.random.Generator,
