@@ -591,8 +591,6 @@ DERIVATION = Derivation(
                claim="expected_query_variance"),
     ),
     notation={
-        q: "a query vector (random, or fixed when conditioned on)",
-        k: "a key vector",
         X: "random variables with finite variance",
         Y: "a random variable",
         lam: "a constant",
