@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
-from sympy import Eq, IndexedBase, KroneckerDelta, Sum, Symbol, exp, sqrt, symbols
+from sympy import Eq, IndexedBase, KroneckerDelta, Sum, Symbol, sqrt, symbols
 
 from llmsym.derivation import (
     Assumption,
@@ -58,7 +58,7 @@ from llmsym.notation import (
 class Vector(IndexedBase):
     """A vector printed bold as a whole (its face symbol) and plain in components: q_i."""
 
-    def _latex(self, printer, exp=None):
+    def _latex(self, printer, **_):
         return self.plain
 
     @property
@@ -353,7 +353,8 @@ query_variance = Claim(
              "doit+unfold+sum"),
     ),
     note="Conditional on the query, the common offset $\\mu_k \\sum_i q_i$ of the scores is the"
-         " same for every key and the softmax ignores it (shift invariance, derivation softmax-shift); what saturates the softmax is this"
+         " same for every key and the softmax ignores it (shift invariance, derivation"
+         " softmax-shift); what saturates the softmax is this"
          " spread. Scaled by $1/\\sqrt{d_k}$ it is $\\sigma_k^2 \\|\\mathbf{q}\\|^2 / d_k$, whose"
          " mean over queries is $\\sigma_k^2 (\\sigma_q^2 + \\mu_q^2)$ for query components"
          " of mean $\\mu_q$ and variance $\\sigma_q^2$, whatever $d_k$.",
