@@ -1,8 +1,8 @@
 """Training compute (6ND, PaLM's attention term, recomputation) and mixed-precision Adam memory.
 
 Statement
-    The backward pass of one product Y = XW, X (n1 x n2), W (n2 x n3), runs
-    dX = dY W^T and dW = X^T dY: M(n1, n3, n2) + M(n2, n1, n3) = 2 M(n1, n2, n3).
+    The backward pass of one product Y = AB, A (n1 x n2), B (n2 x n3), runs
+    dA = dY B^T and dB = A^T dY: M(n1, n3, n2) + M(n2, n1, n3) = 2 M(n1, n2, n3).
     Assuming backward = 2 x forward for the whole model (every operand of every
     product needs its gradient; element-wise work apart), a training token costs
         C_tok = 6 N_mat + 12 L s h d_h,    so    C = 6 N_mat D + 12 L s h d_h D
@@ -116,9 +116,9 @@ backward_product = Claim(
     steps=(Step(2 * mm(n1, n2, n3), "$2n_1n_3n_2 + 2n_2n_1n_3 = 2 \\cdot 2n_1n_2n_3$",
                 "unfold+expand"),),
     where=(MM,),
-    note="For $Y = XW$ with $X$ of $n_1 \\times n_2$ and $W$ of $n_2 \\times n_3$: "
-    "$dX = dY\\,W^\\top$ is an $(n_1 \\times n_3)(n_3 \\times n_2)$ product and "
-    "$dW = X^\\top dY$ an $(n_2 \\times n_1)(n_1 \\times n_3)$ one.",
+    note="For $Y = AB$ with $A$ of $n_1 \\times n_2$ and $B$ of $n_2 \\times n_3$: "
+    "$dA = dY\\,B^\\top$ is an $(n_1 \\times n_3)(n_3 \\times n_2)$ product and "
+    "$dB = A^\\top dY$ an $(n_2 \\times n_1)(n_1 \\times n_3)$ one.",
 )
 
 per_token = Claim(
@@ -469,7 +469,7 @@ DERIVATION = Derivation(
                      "parameter.", claim="adam_bytes"),
     ),
     notation={
-        n1: "rows of $X$", n2: "columns of $X$, rows of $W$", n3: "columns of $W$",
+        n1: "rows of $A$", n2: "columns of $A$, rows of $B$", n3: "columns of $B$",
         F_bwd: "FLOPs of the backward pass of the same step",
         F_re: "FLOPs of the layers' forward run again in the backward pass",
         C_tok: "training FLOPs per token (forward and backward)",

@@ -389,8 +389,7 @@ DERIVATION = Derivation(
                      "NumPy decoders equal $E_{\\mathrm{fwd}}$ exactly.", claim="elementwise"),
     ),
     notation={
-        n1: "rows of the left factor", n2: "inner dimension of a product",
-        n3: "columns of the right factor",
+        n1: "rows of $A$", n2: "columns of $A$, rows of $B$", n3: "columns of $B$",
         F_causal: "FLOPs of a forward pass, only the query-key pairs a causal mask keeps",
         F_dec: "FLOPs of one decode step for $b$ sequences",
         E_fwd: "elements entering element-wise operations in a forward pass",
