@@ -1,12 +1,14 @@
 """RoPE in real code: the complex form, and the interleaved and half-split pairings.
 
-Statement
-    Interleaved pairs (x_{2j-1}, x_{2j}) read as complex numbers x~_j = x_{2j-1} + i x_{2j}:
-    the RoPE score is Re sum_j q~_j conj(k~_j) e^{i(m - n) theta_j} (RoFormer, original LLaMA).
-    Half-split pairs (x_j, x_{j+d/2}) (``rotate_half`` in Hugging Face transformers) give the
-    rotation R^half = P R^int P^T, with P the permutation that lists odd then even coordinates;
-    P^T P = I, so <R^half_m P q, R^half_n P k> = <R^int_m q, R^int_n k>: a checkpoint moves
-    between the two conventions by permuting the rows of W_q and W_k.
+Main results (pairs i = 0 .. d_k/2 - 1, coordinates 0 .. d_k - 1)
+    complex_form   <R_{Theta,pos} q, R_{Theta,pos'} k> = Re sum_i q~_i conj(k~_i)
+                   e^{i (pos - pos') theta_i}, q~_i = q_{2i} + i q_{2i+1}: interleaved RoPE is
+                   complex multiplication (RoFormer 3.4.2, the original LLaMA code)
+    conjugation    R^half Pi x and Pi R^int x agree at coordinates i and i + d_k/2, for every
+                   pair i and every even d_k: Pi R^int Pi^T = R^half, with (Pi x)_i = x_{2i},
+                   (Pi x)_{d_k/2 + i} = x_{2i+1} (odd positions first)
+    checkpoint     <R^half Pi q, R^half Pi k> = <R^int q, R^int k>: permuting the rows of W_q
+                   and W_k moves a checkpoint between the two layouts
 
 Run on its own: ``python derivations/rope_pairing.py``.
 """
@@ -15,293 +17,471 @@ from __future__ import annotations
 
 import numpy as np
 from sympy import (
+    Eq,
     I,
     ImmutableMatrix,
     IndexedBase,
+    MatMul,
+    Matrix,
     Sum,
     Symbol,
     conjugate,
     cos,
     exp,
+    floor,
     re,
     sin,
-    symbols,
-    zeros,
 )
-from sympy.core.symbol import Str
 
-from llmsym.model import Claim, Derivation, Measurement, NumericCheck, Sizes, Step
-from llmsym.notation import Notation
+from llmsym.derivation import (
+    Claim,
+    Definition,
+    Derivation,
+    Measurement,
+    NumericCheck,
+    Step,
+    cite,
+)
+from llmsym.latex import to_latex
+from llmsym.notation import Named, Notation, factors, labelled, terms
 
-# --- Symbols ---------------------------------------------------------------
-m, n = symbols("m n", real=True)  # positions
-half = Symbol("d/2", integer=True, positive=True)  # number of rotated pairs
-j = Symbol("j", integer=True, positive=True)  # pair index
-q, k = IndexedBase("q", real=True), IndexedBase("k", real=True)  # query and key
-x, y = IndexedBase("x", real=True), IndexedBase("y", real=True)  # any two vectors
-th = IndexedBase("theta", positive=True)  # frequencies theta_j
+# --- Symbols (as in derivation rope) ------------------------------------------------------
+pos = Named("pos", r"\mathrm{pos}", real=True)  # position of the query
+pos2 = Named("pos2", r"\mathrm{pos}'", real=True)  # position of the key
+pairs = Named("pairs", r"d_{k}/2", integer=True, positive=True)  # coordinate pairs
+d_k = Symbol("d_k", integer=True, positive=True)  # query/key dimension, even
+i = Symbol("i", integer=True, nonnegative=True)  # pair index, 0 .. d_k/2 - 1
+q = IndexedBase(Named("q", r"\mathbf{q}", real=True))  # a query, q_0 .. q_{d_k - 1}
+k = IndexedBase(Named("k", r"\mathbf{k}", real=True))  # a key
 
-
-# --- The matrices, for a concrete d = 2 h ----------------------------------------
-def r_interleaved(angle, h: int) -> ImmutableMatrix:
-    """Rotate (x_{2j-1}, x_{2j}) by ``angle * theta_j``."""
-    out = zeros(2 * h, 2 * h)
-    for p in range(h):
-        c, s = cos(angle * th[p + 1]), sin(angle * th[p + 1])
-        out[2 * p, 2 * p], out[2 * p, 2 * p + 1] = c, -s
-        out[2 * p + 1, 2 * p], out[2 * p + 1, 2 * p + 1] = s, c
-    return ImmutableMatrix(out)
-
-
-def r_half(angle, h: int) -> ImmutableMatrix:
-    """Rotate (x_j, x_{j+h}) by ``angle * theta_j``, as ``x cos + rotate_half(x) sin`` does."""
-    out = zeros(2 * h, 2 * h)
-    for p in range(h):
-        c, s = cos(angle * th[p + 1]), sin(angle * th[p + 1])
-        out[p, p], out[p, p + h] = c, -s
-        out[p + h, p], out[p + h, p + h] = s, c
-    return ImmutableMatrix(out)
+BASE = 10000  # RoFormer section 3.3
 
 
-def permutation(h: int) -> ImmutableMatrix:
-    """P: (P x)_j = x_{2j-1} and (P x)_{h+j} = x_{2j}; odd coordinates first, then even."""
-    out = zeros(2 * h, 2 * h)
-    for p in range(h):
-        out[p, 2 * p] = 1
-        out[h + p, 2 * p + 1] = 1
-    return ImmutableMatrix(out)
+# --- Notation (the RoPE notation of derivation rope, and the pairings) ---------------------
+def _wrap(printer, e) -> str:
+    text = printer._print(e)
+    return rf"\left({text}\right)" if e.is_Add else text
 
 
-def col(v: IndexedBase, h: int) -> ImmutableMatrix:
-    return ImmutableMatrix([v[r] for r in range(1, 2 * h + 1)])
-
-
-def _dot(a: ImmutableMatrix, b: ImmutableMatrix):
-    return (a.T * b)[0]
-
-
-# name -> (value for a concrete h, LaTeX)
-FORMS = {
-    "PRP": (lambda a, b, h: _dot(col(x, h), permutation(h) * r_interleaved(a, h)
-                                 * permutation(h).T * col(y, h)),
-            r"\mathbf{x}^\top P R^{\mathrm{int}}_{\Theta,A} P^\top \mathbf{y}"),
-    "Rhalf": (lambda a, b, h: _dot(col(x, h), r_half(a, h) * col(y, h)),
-              r"\mathbf{x}^\top R^{\mathrm{half}}_{\Theta,A} \mathbf{y}"),
-    "PtP": (lambda a, b, h: _dot(permutation(h) * col(x, h), permutation(h) * col(y, h)),
-            r"\left\langle P\mathbf{x}, P\mathbf{y}\right\rangle"),
-    "dot": (lambda a, b, h: _dot(col(x, h), col(y, h)),
-            r"\left\langle \mathbf{x}, \mathbf{y}\right\rangle"),
-    "half_on_P": (lambda a, b, h: _dot(r_half(a, h) * permutation(h) * col(q, h),
-                                       r_half(b, h) * permutation(h) * col(k, h)),
-                  r"\left\langle R^{\mathrm{half}}_{\Theta,A} P\mathbf{q}, "
-                  r"R^{\mathrm{half}}_{\Theta,B} P\mathbf{k}\right\rangle"),
-    "int": (lambda a, b, h: _dot(r_interleaved(a, h) * col(q, h), r_interleaved(b, h) * col(k, h)),
-            r"\left\langle R^{\mathrm{int}}_{\Theta,A}\mathbf{q}, "
-            r"R^{\mathrm{int}}_{\Theta,B}\mathbf{k}\right\rangle"),
-}
-
-
-class form(Notation):  # noqa: N801
-    """``form(name, a, b, d/2)``: one of FORMS at angles a, b; explicit once d/2 is a number."""
-
-    nargs = 4
-
-    def doit(self, **hints):
-        name, a, b, h = self.args
-        if not (isinstance(name, Str) and h.is_Integer):
-            return self  # a symbolic d/2 (or a malformed form): nothing to write out
-        return FORMS[name.name][0](a, b, int(h))
-
-    def _eval_is_commutative(self):
-        return True
-
-    def _latex(self, printer):
-        name, a, b, _ = self.args
-        return (FORMS[name.name][1].replace("A", printer._print(a))
-                .replace("B", printer._print(b)))
-
-
-def F(name: str, a=0, b=0):  # noqa: N802 - a short constructor for the chains
-    return form(Str(name), a, b, half)
-
-
-class pair_score(Notation):  # noqa: N801
-    """``pair_score(j)`` = <R(m theta_j) q^(j), R(n theta_j) k^(j)> for interleaved pair j."""
+class theta(Notation):  # noqa: N801
+    """``theta(i)`` = theta_i = 10000^{-2i/d_k} (derivation rope, definition RoPE frequencies)."""
 
     nargs = 1
 
     @classmethod
     def definition(cls, idx):
-        a, b = m * th[idx], n * th[idx]
-        qa = (q[2 * idx - 1] * cos(a) - q[2 * idx] * sin(a), q[2 * idx - 1] * sin(a)
-              + q[2 * idx] * cos(a))
-        kb = (k[2 * idx - 1] * cos(b) - k[2 * idx] * sin(b), k[2 * idx - 1] * sin(b)
-              + k[2 * idx] * cos(b))
-        return qa[0] * kb[0] + qa[1] * kb[1]
+        return BASE ** (-2 * idx / d_k)
 
     def _latex(self, printer):
-        p = printer._print(self.args[0])
-        return (rf"\left\langle R(m\theta_{{{p}}})\mathbf{{q}}^{{({p})}}, "
-                rf"R(n\theta_{{{p}}})\mathbf{{k}}^{{({p})}}\right\rangle")
+        return rf"\theta_{{{printer._print(self.args[0])}}}"
+
+
+def rotation(angle) -> ImmutableMatrix:
+    """R(a), the rotation of the plane by the angle a."""
+    return ImmutableMatrix([[cos(angle), -sin(angle)], [sin(angle), cos(angle)]])
+
+
+def _turned(first, second, angle, part):
+    """Row ``part`` of R(angle) (first, second)."""
+    if part == 0:
+        return cos(angle) * first - sin(angle) * second
+    return sin(angle) * first + cos(angle) * second
+
+
+class pair_dot(Notation):  # noqa: N801
+    """``pair_dot(x, y, a, b, i)`` = <R(a theta_i) x^(i), R(b theta_i) y^(i)>, pair i."""
+
+    nargs = 5
+
+    @classmethod
+    def definition(cls, xv, yv, a, b, idx):
+        return sum(_turned(xv[2 * idx], xv[2 * idx + 1], a * theta(idx), p)
+                   * _turned(yv[2 * idx], yv[2 * idx + 1], b * theta(idx), p) for p in (0, 1))
+
+    def _latex(self, printer):
+        xv, yv, a, b, idx = self.args
+        p = printer._print(idx)
+
+        def side(vec, angle):
+            text = rf"{printer._print(vec)}^{{({p})}}"
+            if angle == 0:
+                return text
+            return rf"R\left({_wrap(printer, angle)}\,\theta_{{{p}}}\right){text}"
+
+        return rf"\left\langle {side(xv, a)}, {side(yv, b)}\right\rangle"
+
+
+class rope_dot(Notation):  # noqa: N801
+    """``rope_dot(x, y, a, b, d_k/2)`` = <R_{Theta,a} x, R_{Theta,b} y> (interleaved pairs)."""
+
+    nargs = 5
+
+    @classmethod
+    def definition(cls, xv, yv, a, b, count):
+        return Sum(pair_dot(xv, yv, a, b, i), (i, 0, count - 1))
+
+    def _latex(self, printer):
+        xv, yv, a, b, _ = self.args
+        left = printer._print(xv)
+        if a != 0:
+            left = rf"R_{{\Theta,{printer._print(a)}}}{left}"
+        right = rf"R_{{\Theta,{printer._print(b)}}}{printer._print(yv)}"
+        return rf"\left\langle {left}, {right}\right\rangle"
+
+
+class half_dot(Notation):  # noqa: N801
+    """``half_dot(x, y, a, b, d_k/2)`` = <R^half_{Theta,a} Pi x, R^half_{Theta,b} Pi y>.
+
+    The half-split score, summed over the pairs (i, i + d_k/2) of the permuted vectors, whose
+    pair i is (x_{2i}, x_{2i+1}) by the definition of Pi.
+    """
+
+    nargs = 5
+
+    @classmethod
+    def definition(cls, xv, yv, a, b, count):
+        return Sum(pair_dot(xv, yv, a, b, i), (i, 0, count - 1))
+
+    def _latex(self, printer):
+        xv, yv, a, b, _ = (printer._print(e) for e in self.args)
+        return (rf"\left\langle R^{{\mathrm{{half}}}}_{{\Theta,{a}}}\Pi{xv}, "
+                rf"R^{{\mathrm{{half}}}}_{{\Theta,{b}}}\Pi{yv}\right\rangle")
+
+
+class cis(Notation):  # noqa: N801
+    """``cis(x)`` = e^{i x}, printed with an upright i (the pair index is an italic i)."""
+
+    nargs = 1
+
+    @classmethod
+    def definition(cls, arg):
+        return exp(I * arg)
+
+    def _latex(self, printer):
+        return rf"e^{{\mathrm{{i}}\,{_wrap(printer, self.args[0])}}}"
 
 
 class ctilde(Notation):  # noqa: N801
-    """``ctilde(x, j)`` = x_{2j-1} + i x_{2j}: interleaved pair j read as a complex number."""
+    """``ctilde(x, i)`` = x_{2i} + i x_{2i+1}: interleaved pair i read as a complex number."""
 
     nargs = 2
 
-    def doit(self, **hints):
-        v, idx = self.args
-        return v[2 * idx - 1] + I * v[2 * idx] if isinstance(v, IndexedBase) else self
+    @classmethod
+    def definition(cls, vec, idx):
+        return vec[2 * idx] + I * vec[2 * idx + 1]
 
     def _latex(self, printer):
-        return rf"\tilde{{{printer._print(self.args[0])}}}_{{{printer._print(self.args[1])}}}"
+        vec, idx = self.args
+        return rf"\tilde{{{vec.label.name}}}_{{{printer._print(idx)}}}"
 
 
-# --- Claims ----------------------------------------------------------------
-phase = ctilde(q, j) * conjugate(ctilde(k, j)) * exp(I * (m - n) * th[j])
+class real_part(Notation):  # noqa: N801
+    """``real_part(z)`` = Re z, printed as the papers print it."""
+
+    nargs = 1
+
+    @classmethod
+    def definition(cls, z):
+        return re(z)
+
+    def _latex(self, printer):
+        return rf"\operatorname{{Re}}\left({printer._print(self.args[0])}\right)"
+
+
+def _coordinate(vec, a, coord):
+    """(R_{Theta,a} x)_r, interleaved: derivation rope's element-wise form."""
+    angle = a * theta(floor(coord / 2))
+    return vec[coord] * cos(angle) - (-1) ** coord * vec[coord + (-1) ** coord] * sin(angle)
+
+
+def _at(part, printer) -> str:
+    """The coordinate of half-split pair i: ``i`` or ``i + d_k/2``."""
+    return "i" if part == 0 else rf"i + {printer._print(pairs)}"
+
+
+class perm(Notation):  # noqa: N801
+    """``perm(x, i, part)`` = (Pi x)_i = x_{2i} (part 0), (Pi x)_{i + d_k/2} = x_{2i+1} (part 1)."""
+
+    nargs = 3
+
+    @classmethod
+    def definition(cls, vec, idx, part):
+        return vec[2 * idx + part]
+
+    def _latex(self, printer):
+        vec, _, part = self.args
+        return rf"\left(\Pi {printer._print(vec)}\right)_{{{_at(part, printer)}}}"
+
+
+class half_of_perm(Notation):  # noqa: N801
+    """``half_of_perm(x, a, i, part)`` = (R^half_{Theta,a} Pi x) at coordinate i or i + d_k/2."""
+
+    nargs = 4
+
+    @classmethod
+    def definition(cls, vec, a, idx, part):
+        first, second = perm(vec, idx, 0), perm(vec, idx, 1)
+        return _turned(first, second, a * theta(idx), part)
+
+    def _latex(self, printer):
+        vec, a, _, part = self.args
+        return (rf"\left(R^{{\mathrm{{half}}}}_{{\Theta,{printer._print(a)}}}\Pi "
+                rf"{printer._print(vec)}\right)_{{{_at(part, printer)}}}")
+
+
+class int_coord(Notation):  # noqa: N801
+    """``int_coord(x, a, r)`` = (R^int_{Theta,a} x)_r, interleaved (derivation rope)."""
+
+    nargs = 3
+
+    @classmethod
+    def definition(cls, vec, a, coord):
+        return _coordinate(vec, a, coord)
+
+    def _latex(self, printer):
+        vec, a, coord = (printer._print(e) for e in self.args)
+        return rf"\left(R^{{\mathrm{{int}}}}_{{\Theta,{a}}}{vec}\right)_{{{coord}}}"
+
+
+class perm_of_int(Notation):  # noqa: N801
+    """``perm_of_int(x, a, i, part)`` = (Pi R^int_{Theta,a} x) at coordinate i or i + d_k/2."""
+
+    nargs = 4
+
+    @classmethod
+    def definition(cls, vec, a, idx, part):
+        return _coordinate(vec, a, 2 * idx + part)
+
+    def _latex(self, printer):
+        vec, a, _, part = self.args
+        return (rf"\left(\Pi R^{{\mathrm{{int}}}}_{{\Theta,{printer._print(a)}}}"
+                rf"{printer._print(vec)}\right)_{{{_at(part, printer)}}}")
+
+
+def column(*entries) -> ImmutableMatrix:
+    """A column printed as a pmatrix, like the explicit matrices beside it."""
+    body = r" \\ ".join(to_latex(e) for e in entries)
+    return labelled(Matrix(entries), rf"\begin{{pmatrix}}{body}\end{{pmatrix}}")
+
+
+# --- Definitions ---------------------------------------------------------------------------
+PI_TEXT = r"(\Pi\mathbf{q})_{i} = q_{2i},\ (\Pi\mathbf{q})_{i + d_{k}/2} = q_{2i+1}"
+HALF_TEXT = (r"\left(R^{\mathrm{half}}_{\Theta,\mathrm{pos}}\mathbf{y}\right)_{i,\ i + d_{k}/2} "
+             r"= R(\mathrm{pos}\,\theta_i)\,(y_{i}, y_{i + d_{k}/2})")
+PAIR_TEXT = (r"\tilde{q}_{i} = q_{2i} + \mathrm{i}\,q_{2i+1},\ "
+             r"\tilde{k}_{i} = k_{2i} + \mathrm{i}\,k_{2i+1}")
+
+DEFINITIONS = (
+    Definition("permutation", column(perm(q, i, 0), perm(q, i, 1)),
+               column(q[2 * i], q[2 * i + 1]),
+               note="$\\Pi$ lists the even coordinates, then the odd ones: "
+                    "$\\Pi(q_0, q_1, q_2, q_3) = (q_0, q_2, q_1, q_3)$; the same for keys."),
+    Definition("half-split rotation", column(half_of_perm(q, pos, i, 0),
+                                             half_of_perm(q, pos, i, 1)),
+               MatMul(rotation(pos * theta(i)), column(perm(q, i, 0), perm(q, i, 1)),
+                      evaluate=False),
+               note="Half-split pair $i$ is $(y_i, y_{i + d_k/2})$, here of $y = \\Pi\\mathbf{q}$; "
+                    "it turns by $\\mathrm{pos}\\,\\theta_i$, as $\\mathbf{y}\\cos + "
+                    "\\operatorname{rotate\\_half}(\\mathbf{y})\\sin$ does in Hugging Face "
+                    "transformers."),
+)
+
+# --- Claims -------------------------------------------------------------------------------
+phase = cis((pos - pos2) * theta(i))
+product = factors(ctilde(q, i), conjugate(ctilde(k, i)), phase)
+# derivation rope's claim blocks: a dot product is the sum of its pair products
+_u, _v = IndexedBase("u", real=True), IndexedBase("v", real=True)
+_r, _n = Symbol("r", integer=True, nonnegative=True), Symbol("n", integer=True, positive=True)
+blocks = cite("rope:blocks", Eq(Sum(_u[_r] * _v[_r], (_r, 0, 2 * _n - 1)),
+                                Sum(terms(_u[2 * i] * _v[2 * i], _u[2 * i + 1] * _v[2 * i + 1]),
+                                    (i, 0, _n - 1))),
+              "a dot product is the sum of its pair products")
 
 complex_form = Claim(
     "complex_form",
     "Interleaved RoPE is complex multiplication",
-    start=Sum(pair_score(j), (j, 1, half)),
+    start=rope_dot(q, k, pos, pos2, pairs),
     steps=(
-        Step(Sum(re(phase), (j, 1, half)),
-             "$\\mathrm{Re}\\,(a + ib)(c - id)e^{i\\phi}$ written out is the pair score",
-             "unfold+trig+complex+sum"),
-        Step(re(Sum(phase, (j, 1, half))), "the real part of a sum is the sum of the real parts",
-             "unfold+complex+sum"),
+        Step(Sum(pair_dot(q, k, pos, pos2, i), (i, 0, pairs - 1)),
+             "the score is the sum of the pair scores", "unfold", using=(blocks,)),
+        Step(real_part(Sum(product, (i, 0, pairs - 1))),
+             "$\\mathrm{Re}\\,(a + \\mathrm{i}b)(c - \\mathrm{i}d)e^{\\mathrm{i}\\phi}$ written "
+             "out is the score of one pair; the real part of a sum is the sum of the real parts",
+             "unfold+complex+trig_sums"),
     ),
-    note="The left side is the RoPE score, a sum over pairs (derivation rope). "
-         "Pair $j$ of $\\mathbf{q}$ read as $\\tilde q_j = q_{2j-1} + i q_{2j}$ is multiplied by "
-         "$e^{i m \\theta_j}$, which is how the original LLaMA code applies RoPE.",
+    where=(PAIR_TEXT,),
+    note="Pair $i$ of $\\mathbf{q}$, read as $\\tilde q_i$, is multiplied by "
+         "$e^{\\mathrm{i}\\,\\mathrm{pos}\\,\\theta_i}$, pair $i$ of $\\mathbf{k}$ by "
+         "$e^{\\mathrm{i}\\,\\mathrm{pos}'\\theta_i}$; the conjugate leaves the phase of the "
+         "difference. This is how the original LLaMA code applies RoPE.",
 )
 
 conjugation = Claim(
     "conjugation",
-    "Half-split RoPE is interleaved RoPE conjugated by a permutation",
-    start=F("PRP", m),
-    steps=(Step(F("Rhalf", m), "explicit $d \\times d$ matrices", "expand",
-                sizes=Sizes(half, 1, 4)),),
-    note="For all $\\mathbf{x}, \\mathbf{y}$, so $P R^{\\mathrm{int}}_{\\Theta,m} P^\\top = "
-         "R^{\\mathrm{half}}_{\\Theta,m}$: both rotate pair $j$ by $m\\theta_j$, the pairs "
-         "just sit at different coordinates.",
-)
-
-orthogonal = Claim(
-    "orthogonal",
-    "A permutation keeps dot products",
-    start=F("PtP"),
-    steps=(Step(F("dot"), "$P^\\top P = I$: the same products, summed in another order",
-                "expand", sizes=Sizes(half, 1, 4)),),
-    on_sheet=False,
+    "Half-split RoPE is interleaved RoPE conjugated by a permutation, "
+    "$\\Pi R^{\\mathrm{int}}_{\\Theta,\\mathrm{pos}}\\Pi^\\top = "
+    "R^{\\mathrm{half}}_{\\Theta,\\mathrm{pos}}$",
+    start=Matrix([half_of_perm(q, pos, i, 0), half_of_perm(q, pos, i, 1)]),
+    steps=(
+        Step(MatMul(rotation(pos * theta(i)), column(perm(q, i, 0), perm(q, i, 1)),
+                    evaluate=False),
+             "definition of $R^{\\mathrm{half}}$: pair $(i, i + d_k/2)$ turns by "
+             "$\\mathrm{pos}\\,\\theta_i$", "unfold+expand"),
+        Step(MatMul(rotation(pos * theta(i)), column(q[2 * i], q[2 * i + 1]), evaluate=False),
+             "definition of $\\Pi$", "unfold+expand"),
+        Step(column(int_coord(q, pos, 2 * i), int_coord(q, pos, 2 * i + 1)),
+             "definition of $R^{\\mathrm{int}}_{\\Theta,\\mathrm{pos}} = "
+             "R_{\\Theta,\\mathrm{pos}}$ (derivation rope): pair $(2i, 2i + 1)$ turns by "
+             "$\\mathrm{pos}\\,\\theta_i$", "unfold+expand"),
+        Step(Matrix([perm_of_int(q, pos, i, 0), perm_of_int(q, pos, i, 1)]),
+             "definition of $\\Pi$", "unfold+expand"),
+    ),
+    where=(PI_TEXT, HALF_TEXT),
+    note="For every pair $i$ and every even $d_k$, so $R^{\\mathrm{half}}_{\\Theta,\\mathrm{pos}}"
+         "\\Pi = \\Pi R^{\\mathrm{int}}_{\\Theta,\\mathrm{pos}}$, and $\\Pi R^{\\mathrm{int}}"
+         "\\Pi^\\top = R^{\\mathrm{half}}$ since $\\Pi^\\top\\Pi = I$. Both layouts turn the "
+         "same pairs by the same angles; the pairs sit at other coordinates.",
 )
 
 checkpoint = Claim(
     "checkpoint",
     "Converting a checkpoint keeps every score",
-    start=F("half_on_P", m, n),
+    start=half_dot(q, k, pos, pos2, pairs),
     steps=(
-        Step(F("int", m, n),
-             "$R^{\\mathrm{half}} P = P R^{\\mathrm{int}}$ (conjugation), then $P^\\top P = I$; "
-             "explicit matrices", "expand", sizes=Sizes(half, 1, 4)),
+        Step(Sum(pair_dot(q, k, pos, pos2, i), (i, 0, pairs - 1)),
+             "half-split pair $i$ of $\\Pi\\mathbf{q}$ is $(q_{2i}, q_{2i+1})$ (definition of "
+             "$\\Pi$), turned by $\\mathrm{pos}\\,\\theta_i$; the score is the sum of the pair "
+             "scores in any order", "unfold", using=(blocks,)),
+        Step(rope_dot(q, k, pos, pos2, pairs), "the interleaved score (derivation rope)",
+             "unfold"),
     ),
-    note="With $\\mathbf{q} = W_q \\mathbf{x}$, $P\\mathbf{q} = (P W_q)\\mathbf{x}$: permuting the "
-         "rows of $W_q$ and $W_k$ (per head) moves weights trained with one pairing to code using "
-         "the other, and every attention score is unchanged.",
+    on_sheet=False,
+    note="With $\\mathbf{q} = W_q \\mathbf{x}$, $\\Pi\\mathbf{q} = (\\Pi W_q)\\mathbf{x}$: "
+         "permuting the rows of $W_q$ and $W_k$ (per head) moves weights trained with one "
+         "layout to code using the other, and every attention score is unchanged.",
 )
 
 
-# --- Numeric checks ----------------------------------------------------------
-def _random_inputs(rng: np.random.Generator) -> tuple:
-    dim = 2 * int(rng.integers(1, 33))
-    return dim, rng.normal(size=(3, 7, dim)), rng.integers(0, 100_001, size=7).astype(float)
+# --- Numeric checks -------------------------------------------------------------------------
+class FromZero:
+    """A vector read 0-based by a formula that the harness reads 1-based (``v[0]`` first)."""
+
+    def __init__(self, values) -> None:
+        self.values = values
+
+    def __getitem__(self, index):
+        return self.values[int(index) + 1]
+
+    def __len__(self) -> int:
+        return len(self.values)
 
 
-def check_permutation(rng: np.random.Generator) -> Measurement:
-    """rope(P x, half) == P rope(x, interleaved), bit for bit, with an index-built P."""
+def check_complex_form(rng: np.random.Generator, formula) -> Measurement:
+    """Re sum q~ conj(k~) e^{i(pos - pos')theta} from the claim against NumPy RoPE scores."""
     from llmsym.numeric.rope import rope
 
-    mismatches, cases = 0, 100
+    worst, cases = 0.0, 40
     for _ in range(cases):
-        dim, vecs, pos = _random_inputs(rng)
-        perm = np.concatenate([np.arange(0, dim, 2), np.arange(1, dim, 2)])  # P as an index
-        left = rope(vecs[..., perm], pos, convention="half")
-        right = rope(vecs, pos, convention="interleaved")[..., perm]
-        mismatches += not np.array_equal(left, right)
-    return Measurement(float(mismatches), cases, 0.0,
-                       "rope(Px, half) vs P rope(x, interleaved), exact equality, positions up "
-                       "to 1e5")
-
-
-def _scores(vecs: np.ndarray, pos: np.ndarray, conv_q: str, conv_k: str) -> np.ndarray:
-    from llmsym.numeric.rope import rope
-
-    return (rope(vecs[0], pos, convention=conv_q)
-            @ rope(vecs[1], pos, convention=conv_k).T)
-
-
-def check_relative_and_mixing(rng: np.random.Generator) -> Measurement:
-    """Shifting all positions keeps the scores in either convention; mixing them does not."""
-    worst, broken, cases = 0.0, 0, 100
-    for _ in range(cases):
-        dim, vecs, pos = _random_inputs(rng)
-        dim = max(dim, 4)  # with d = 2 both conventions coincide
-        vecs = rng.normal(size=(2, 7, dim))
-        shift = float(rng.integers(1, 100_001 - int(pos.max()) + 1))
-        scale = np.linalg.norm(vecs[0], axis=1)[:, None] * np.linalg.norm(vecs[1], axis=1)
-        for conv in ("interleaved", "half"):
-            gap = _scores(vecs, pos + shift, conv, conv) - _scores(vecs, pos, conv, conv)
-            worst = max(worst, float(np.abs(gap / scale).max()))
-        mixed = _scores(vecs, pos + shift, "interleaved", "half") - _scores(
-            vecs, pos, "interleaved", "half")
-        broken += float(np.abs(mixed / scale).max()) > 1e-3
-    if broken < cases * 0.9:  # the negative control must fail: mixing breaks relativity
-        return Measurement(float("inf"), cases, 1e-9,
-                           f"mixing conventions kept the scores in {cases - broken} cases")
+        half = int(rng.integers(1, 17))
+        qv, kv = rng.normal(size=(2, 2 * half))
+        at, to = rng.uniform(0, 5000, size=2)
+        got = complex(formula(q=FromZero(qv), k=FromZero(kv), pos=at, pos2=to, pairs=half,
+                              d_k=2 * half))
+        ref = float(rope(qv[None], np.array([at]))[0] @ rope(kv[None], np.array([to]))[0])
+        worst = max(worst, abs(got - ref) / (np.linalg.norm(qv) * np.linalg.norm(kv)))
     return Measurement(worst, cases, 1e-9,
-                       f"scores at positions p + c vs p (c up to 1e5), both conventions; mixing "
-                       f"conventions changed the scores in {broken}/{cases} cases")
+                       "complex form vs rope(q, pos) . rope(k, pos'), d_k up to 32, positions up "
+                       "to 5000, relative to |q||k|")
 
 
-# --- The derivation ----------------------------------------------------------
+def check_conjugation(rng: np.random.Generator, formula) -> Measurement:
+    """(Pi R^int x) at i, i + d_k/2 from the claim against NumPy half-split RoPE of Pi x."""
+    from llmsym.numeric.rope import interleaved_to_half, rope
+
+    worst, cases = 0.0, 60
+    for _ in range(cases):
+        half = int(rng.integers(1, 33))
+        xv, at, idx = rng.normal(size=2 * half), float(rng.uniform(-5000, 5000)), \
+            int(rng.integers(0, half))
+        got = np.asarray(formula(q=FromZero(xv), pos=at, i=idx, d_k=2 * half),
+                         dtype=float).ravel()
+        half_split = rope(interleaved_to_half(xv)[None], np.array([at]), convention="half")[0]
+        ref = half_split[[idx, idx + half]]
+        worst = max(worst, float(np.max(np.abs(got - ref))) / np.linalg.norm(xv))
+    return Measurement(worst, cases, 1e-11,
+                       "coordinates i, i + d_k/2 of the claim vs rope(Pi x, half), Pi from "
+                       "interleaved_to_half, d_k up to 64, |pos| up to 5000")
+
+
+def _score(qv, kv, at: float, to: float, conv_k: str) -> float:
+    """q rotated interleaved at ``at``, k rotated with ``conv_k`` at ``to``, dotted."""
+    from llmsym.numeric.rope import rope
+
+    return float(rope(qv[None], np.array([at]))[0]
+                 @ rope(kv[None], np.array([to]), convention=conv_k)[0])
+
+
+def check_mixing(rng: np.random.Generator) -> Measurement:
+    """Experiment: q with one layout and k with the other is no longer relative."""
+    broken, cases = 0, 50
+    for _ in range(cases):
+        qv, kv = rng.normal(size=(2, 2 * int(rng.integers(2, 33))))
+        at, to, shift = (float(v) for v in rng.integers(0, 5000, size=3))
+        same = abs(_score(qv, kv, at + shift, to + shift, "interleaved")
+                   - _score(qv, kv, at, to, "interleaved"))
+        mixed = abs(_score(qv, kv, at + shift, to + shift, "half")
+                    - _score(qv, kv, at, to, "half"))
+        scale = np.linalg.norm(qv) * np.linalg.norm(kv)
+        broken += same / scale < 1e-9 and mixed / scale > 1e-3
+    return Measurement(0.0 if broken == cases else float("inf"), cases, 0.0,
+                       f"a common shift kept the interleaved score and changed the mixed one in "
+                       f"{broken}/{cases} cases")
+
+
+def example_permutation() -> tuple[str, str]:
+    from llmsym.numeric.rope import interleaved_to_half
+
+    order = interleaved_to_half(np.arange(8))
+    return ("$\\Pi$ for $d_k = 8$: where each coordinate of the interleaved layout goes",
+            r"\Pi(x_0, \dots, x_7) = (" + ", ".join(f"x_{int(c)}" for c in order) + ")")
+
+
+# --- The derivation ----------------------------------------------------------------------------
 DERIVATION = Derivation(
     id="rope-pairing",
     title="RoPE: complex form and the two pairings",
-    topic="Position encodings",
+    topic="Positions",
     order=41,
-    gloss="Interleaved RoPE is multiplication of complex pairs by $e^{im\\theta_j}$; the "
-          "half-split pairing of Hugging Face is the same rotation after a fixed permutation, so "
-          "checkpoints convert by permuting the rows of $W_q$ and $W_k$.",
+    gloss="Interleaved RoPE multiplies complex pairs by $e^{\\mathrm{i}\\,\\mathrm{pos}\\,"
+          "\\theta_i}$; the half-split layout of Hugging Face is the same rotation after a fixed "
+          "permutation, so checkpoints convert by permuting the rows of $W_q$ and $W_k$.",
     assumptions=(
-        "$d$ is even; interleaved pair $j$ is $(x_{2j-1}, x_{2j})$, half-split pair $j$ is "
-        "$(x_j, x_{j+d/2})$; both rotate pair $j$ by $m\\theta_j$.",
-        "$P$ lists the odd coordinates, then the even ones: $(P\\mathbf{x})_j = x_{2j-1}$, "
-        "$(P\\mathbf{x})_{d/2+j} = x_{2j}$.",
+        "$d_k$ is even; coordinates are $0, \\dots, d_k - 1$; interleaved pair $i$ is "
+        "$(x_{2i}, x_{2i+1})$, half-split pair $i$ is $(x_i, x_{i + d_k/2})$; both turn pair "
+        "$i$ by $\\mathrm{pos}\\,\\theta_i$ (derivation rope).",
     ),
-    claims=(complex_form, conjugation, orthogonal, checkpoint),
+    definitions=DEFINITIONS,
+    claims=(complex_form, conjugation, checkpoint),
     checks=(
-        NumericCheck("permutation", check_permutation,
-                     "rope with the half pairing on $P\\mathbf{x}$ equals $P$ applied to the "
-                     "interleaved rope of $\\mathbf{x}$, exactly, at positions up to $10^5$."),
-        NumericCheck("relative", check_relative_and_mixing,
-                     "Scores survive a shift of every position by up to $10^5$ to 1e-9 in both "
-                     "conventions; rotating q with one pairing and k with the other breaks this "
-                     "(negative control)."),
+        NumericCheck("complex_form", check_complex_form, "The complex form from the claim "
+                     "against the NumPy rope at both positions.", claim="complex_form"),
+        NumericCheck("conjugation", check_conjugation, "$\\Pi R^{\\mathrm{int}}\\mathbf{x}$ "
+                     "from the claim against the NumPy half-split rope of $\\Pi\\mathbf{x}$.",
+                     claim="conjugation"),
+        NumericCheck("mixing", check_mixing, "Experiment: rotating $\\mathbf{q}$ with one layout "
+                     "and $\\mathbf{k}$ with the other breaks the relative property."),
     ),
     notation={
-        r"R^{\mathrm{int}}_{\Theta,m}, R^{\mathrm{half}}_{\Theta,m}":
-            "RoPE rotation with interleaved or half-split pairs",
-        "P": "the permutation from interleaved to half-split layout",
-        r"\tilde{q}_j": "interleaved pair $j$ as a complex number $q_{2j-1} + i q_{2j}$",
+        pairs: "number of coordinate pairs of a query or key ($d_k$ is even)",
     },
     sources=(
-        "Su et al., RoFormer, arXiv:2104.09864 (2021), section 3.4.2 (complex form).",
-        "Touvron et al., LLaMA, arXiv:2302.13971 (2023); reference code applies RoPE as a "
+        "Su et al., RoFormer, arXiv:2104.09864 (2021), section 3.4.2 (the complex form).",
+        "Touvron et al., LLaMA, arXiv:2302.13971 (2023); its reference code applies RoPE as a "
         "complex product of interleaved pairs.",
         "Hugging Face transformers, modeling_llama.py: rotate_half and apply_rotary_pos_emb "
         "(half-split pairs); convert_llama_weights_to_hf.py permutes the rows of W_q and W_k.",
     ),
+    examples=(example_permutation,),
 )
 
 if __name__ == "__main__":
