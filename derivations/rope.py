@@ -62,8 +62,8 @@ pairs = Named("pairs", r"d_{k}/2", integer=True, positive=True)  # coordinate pa
 d_k = Symbol("d_k", integer=True, positive=True)  # query/key dimension, even
 i = Symbol("i", integer=True, nonnegative=True)  # pair index, 0 .. d_k/2 - 1
 r = Symbol("r", integer=True, nonnegative=True)  # coordinate index, 0 .. d_k - 1
-q = IndexedBase(Named("q", r"\mathbf{q}", real=True))  # a query, q_0 .. q_{d_k - 1}
-k = IndexedBase(Named("k", r"\mathbf{k}", real=True))  # a key
+q = IndexedBase(Named("query", r"\mathbf{q}", real=True))  # q_0 .. q_{d_k - 1}
+k = IndexedBase(Named("key", r"\mathbf{k}", real=True))  # a key
 u, v = IndexedBase("u", real=True), IndexedBase("v", real=True)  # any two real vectors
 h = IndexedBase("h", complex=True)  # complex pair products h_i (RoFormer 3.4.3)
 S = IndexedBase("S", complex=True)  # partial sums S_j of the phases
@@ -415,7 +415,7 @@ def check_relative(rng: np.random.Generator, formula) -> Measurement:
         half = int(rng.integers(1, 17))
         x, y = rng.normal(size=(2, 2 * half))
         at, to = rng.uniform(0, 5000, size=2)
-        got = float(formula(q=FromZero(x), k=FromZero(y), pos=at, pos2=to, pairs=half,
+        got = float(formula(query=FromZero(x), key=FromZero(y), pos=at, pos2=to, pairs=half,
                             d_k=2 * half))
         ref = float(rope(x[None], np.array([at]))[0] @ rope(y[None], np.array([to]))[0])
         worst = max(worst, abs(got - ref) / (np.linalg.norm(x) * np.linalg.norm(y)))
@@ -433,7 +433,7 @@ def check_elementwise(rng: np.random.Generator, formula) -> Measurement:
         half = int(rng.integers(1, 33))
         x, at, idx = rng.normal(size=2 * half), float(rng.uniform(-5000, 5000)), \
             int(rng.integers(0, half))
-        got = np.asarray(formula(q=FromZero(x), pos=at, i=idx, d_k=2 * half),
+        got = np.asarray(formula(query=FromZero(x), pos=at, i=idx, d_k=2 * half),
                          dtype=float).ravel()
         ref = rope(x[None], np.array([at]))[0][2 * idx:2 * idx + 2]
         worst = max(worst, float(np.max(np.abs(got - ref))) / np.linalg.norm(x))

@@ -51,8 +51,8 @@ pos2 = Named("pos2", r"\mathrm{pos}'", real=True)  # position of the key
 pairs = Named("pairs", r"d_{k}/2", integer=True, positive=True)  # coordinate pairs
 d_k = Symbol("d_k", integer=True, positive=True)  # query/key dimension, even
 i = Symbol("i", integer=True, nonnegative=True)  # pair index, 0 .. d_k/2 - 1
-q = IndexedBase(Named("q", r"\mathbf{q}", real=True))  # a query, q_0 .. q_{d_k - 1}
-k = IndexedBase(Named("k", r"\mathbf{k}", real=True))  # a key
+q = IndexedBase(Named("query", r"\mathbf{q}", real=True))  # q_0 .. q_{d_k - 1}
+k = IndexedBase(Named("key", r"\mathbf{k}", real=True))  # a key
 
 BASE = 10000  # RoFormer section 3.3
 
@@ -172,7 +172,8 @@ class ctilde(Notation):  # noqa: N801
 
     def _latex(self, printer):
         vec, idx = self.args
-        return rf"\tilde{{{vec.label.name}}}_{{{printer._print(idx)}}}"
+        letter = {"query": "q", "key": "k"}.get(vec.label.name, vec.label.name)
+        return rf"\tilde{{{letter}}}_{{{printer._print(idx)}}}"
 
 
 class real_part(Notation):  # noqa: N801
@@ -385,7 +386,7 @@ def check_complex_form(rng: np.random.Generator, formula) -> Measurement:
         half = int(rng.integers(1, 17))
         qv, kv = rng.normal(size=(2, 2 * half))
         at, to = rng.uniform(0, 5000, size=2)
-        got = complex(formula(q=FromZero(qv), k=FromZero(kv), pos=at, pos2=to, pairs=half,
+        got = complex(formula(query=FromZero(qv), key=FromZero(kv), pos=at, pos2=to, pairs=half,
                               d_k=2 * half))
         ref = float(rope(qv[None], np.array([at]))[0] @ rope(kv[None], np.array([to]))[0])
         worst = max(worst, abs(got - ref) / (np.linalg.norm(qv) * np.linalg.norm(kv)))
@@ -403,7 +404,7 @@ def check_conjugation(rng: np.random.Generator, formula) -> Measurement:
         half = int(rng.integers(1, 33))
         xv, at, idx = rng.normal(size=2 * half), float(rng.uniform(-5000, 5000)), \
             int(rng.integers(0, half))
-        got = np.asarray(formula(q=FromZero(xv), pos=at, i=idx, d_k=2 * half),
+        got = np.asarray(formula(query=FromZero(xv), pos=at, i=idx, d_k=2 * half),
                          dtype=float).ravel()
         half_split = rope(interleaved_to_half(xv)[None], np.array([at]), convention="half")[0]
         ref = half_split[[idx, idx + half]]

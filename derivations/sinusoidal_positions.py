@@ -1,214 +1,307 @@
-"""Sinusoidal position encodings: a shift by k is a rotation that does not depend on p.
+"""Sinusoidal position encodings: a shift is a rotation, and dot products see only offsets.
 
-Statement
-    PE(p)_{2i} = sin(p w_i), PE(p)_{2i+1} = cos(p w_i), w_i = 10000^{-2i/d}. Each pair
-    (sin, cos) of PE(p + k) is a fixed 2 x 2 rotation M_k of the same pair of PE(p), with
-    M_k depending on k and w_i only; M_k^T M_k = I; and PE(p) . PE(p + k) = sum_i cos(k w_i)
-    depends on the offset k only.
+Main results (frequencies i = 0 .. d/2 - 1, coordinates 0 .. d - 1, as in the paper)
+    coordinates   PE(pos)_{2i} = sin(pos w_i), PE(pos)_{2i+1} = cos(pos w_i), w_i = 10000^{-2i/d}
+    shift         (PE(pos + D)_{2i}, PE(pos + D)_{2i+1}) = R(D w_i)^T (PE(pos)_{2i}, PE(pos)_{2i+1})
+                  for every i: PE(pos + D) = R(D) PE(pos), one block-diagonal rotation that does
+                  not depend on pos (Vaswani et al. 2017, section 3.5)
+    dot           <PE(pos), PE(pos')> = sum_i cos((pos - pos') w_i): depends on pos - pos' only
 
 Run on its own: ``python derivations/sinusoidal_positions.py``.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-import sympy as sp
-from sympy import ImmutableMatrix, IndexedBase, MatMul, Sum, Symbol, cos, pi, sin, symbols
+from sympy import (
+    Eq,
+    ImmutableMatrix,
+    IndexedBase,
+    MatMul,
+    Matrix,
+    Sum,
+    Symbol,
+    cos,
+    floor,
+    pi,
+    sin,
+)
 
-from llmsym.model import Claim, Definition, Derivation, Measurement, NumericCheck, Result, Step
-from llmsym.notation import Notation
+from llmsym.derivation import (
+    Claim,
+    Definition,
+    Derivation,
+    Measurement,
+    NumericCheck,
+    Result,
+    Step,
+    cite,
+)
+from llmsym.latex import to_latex
+from llmsym.notation import Named, Notation, labelled, terms
 
-# --- Symbols -------------------------------------------------------------------
-p, k = symbols("p k", real=True)  # a position and an offset
-omega = Symbol("omega", positive=True)  # one frequency w_i
-w = IndexedBase("omega", positive=True)  # all frequencies w_0 .. w_{n-1}
-i = Symbol("i", integer=True, nonnegative=True)  # frequency index
-half = Symbol("n", integer=True, positive=True)  # n = d/2 frequency pairs
-d_model = Symbol("d_model", integer=True, positive=True)  # the encoding width d
+# --- Symbols -----------------------------------------------------------------------------
+pos = Named("pos", r"\mathrm{pos}", real=True)  # a position
+pos2 = Named("pos2", r"\mathrm{pos}'", real=True)  # a second position
+Delta = Symbol("Delta", real=True)  # an offset between positions
+d = Symbol("d", integer=True, positive=True)  # the encoding width (model width), even
+half = Named("pe_pairs", r"d/2", integer=True, positive=True)  # frequencies of the encoding
+i = Symbol("i", integer=True, nonnegative=True)  # frequency index, 0 .. d/2 - 1
 
-
-def pair(position) -> ImmutableMatrix:
-    """The (sin, cos) pair of one frequency at ``position``."""
-    return ImmutableMatrix([sin(position * omega), cos(position * omega)])
-
-
-def rotation(offset) -> ImmutableMatrix:
-    """M_k: the rotation taking the pair at p to the pair at p + offset."""
-    c, s = cos(offset * omega), sin(offset * omega)
-    return ImmutableMatrix([[c, s], [-s, c]])
-
-
-def sum_pairs(body):
-    """The sum over the n = d/2 frequency pairs, i = 0..n-1."""
-    return Sum(body, (i, 0, half - 1))
+BASE = 10000  # Vaswani et al. 2017, section 3.5
 
 
-class pe_dot(Notation):  # noqa: N801 - reads like the maths
-    """``pe_dot(p, k, n)``: PE(p) . PE(p + k), summed over the n frequency pairs."""
+# --- Notation --------------------------------------------------------------------------------
+class omega(Notation):  # noqa: N801
+    """``omega(i)`` = w_i = 10000^{-2i/d}, the angular frequency of pair i (radians/position)."""
+
+    nargs = 1
+
+    @classmethod
+    def definition(cls, idx):
+        return BASE ** (-2 * idx / d)
+
+    def _latex(self, printer):
+        return rf"\omega_{{{printer._print(self.args[0])}}}"
+
+
+class pe(Notation):  # noqa: N801
+    """``pe(pos, r)`` = PE(pos)_r: sin(pos w_{r//2}) at even r, cos(pos w_{r//2}) at odd r.
+
+    Written for every r at once as sin(pos w_{r//2} + (pi/2)(r - 2 floor(r/2))).
+    """
+
+    nargs = 2
+
+    @classmethod
+    def definition(cls, position, coord):
+        return sin(position * omega(floor(coord / 2)) + pi / 2 * (coord - 2 * floor(coord / 2)))
+
+    def _latex(self, printer):
+        position, coord = (printer._print(e) for e in self.args)
+        return rf"PE\left({position}\right)_{{{coord}}}"
+
+
+class pe_dot(Notation):  # noqa: N801
+    """``pe_dot(a, b, d/2)`` = <PE(a), PE(b)>, summed pair by pair (derivation rope, blocks)."""
 
     nargs = 3
 
     @classmethod
-    def definition(cls, position, offset, pairs):
-        body = (sin(position * w[i]) * sin((position + offset) * w[i])
-                + cos(position * w[i]) * cos((position + offset) * w[i]))
-        return Sum(body, (i, 0, pairs - 1))
+    def definition(cls, a, b, count):
+        return Sum(terms(pe(a, 2 * i) * pe(b, 2 * i), pe(a, 2 * i + 1) * pe(b, 2 * i + 1)),
+                   (i, 0, count - 1))
 
-    def _latex(self, printer, exp=None):
-        position, offset, _ = (printer._print(x) for x in self.args)
-        text = rf"PE({position}) \cdot PE({position} + {offset})"
-        return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+    def _latex(self, printer):
+        a, b, _ = (printer._print(e) for e in self.args)
+        return rf"\left\langle PE\left({a}\right), PE\left({b}\right)\right\rangle"
 
 
-# --- Claims --------------------------------------------------------------------
+def block(angle) -> ImmutableMatrix:
+    """R(a)^T: what moves a (sin, cos) pair forward by the angle a."""
+    return ImmutableMatrix([[cos(angle), sin(angle)], [-sin(angle), cos(angle)]])
+
+
+def column(*entries) -> ImmutableMatrix:
+    """A column printed as a pmatrix, like the explicit matrices beside it."""
+    body = r" \\ ".join(to_latex(e) for e in entries)
+    return labelled(Matrix(entries), rf"\begin{{pmatrix}}{body}\end{{pmatrix}}")
+
+
+def pair(position) -> ImmutableMatrix:
+    return column(pe(position, 2 * i), pe(position, 2 * i + 1))
+
+
+# --- Definitions ----------------------------------------------------------------------------
+DEFINITIONS = (
+    Definition("sinusoidal encoding", pair(pos),
+               column(sin(pos * omega(i)), cos(pos * omega(i))), on_sheet=True,
+               title="Sinusoidal position encoding",
+               note="For $i = 0, \\dots, d/2 - 1$: the even coordinates carry sines, the odd ones "
+                    "cosines, one frequency per pair. The encoding is added to the token "
+                    "embedding."),
+    Definition("frequencies", omega(i), BASE ** (-2 * i / d), on_sheet=True,
+               title="Sinusoidal frequencies",
+               note="Wavelengths $2\\pi/\\omega_i$ from $2\\pi$ (at $i = 0$) towards "
+                    "$2\\pi \\cdot 10000$ (derivation fourier-positions)."),
+)
+
+# --- Claims ------------------------------------------------------------------------------------
+# derivation rope's claim blocks: a dot product is the sum of its pair products
+_u, _v = IndexedBase("u", real=True), IndexedBase("v", real=True)
+_r, _n = Symbol("r", integer=True, nonnegative=True), Symbol("n", integer=True, positive=True)
+blocks = cite("rope:blocks", Eq(Sum(_u[_r] * _v[_r], (_r, 0, 2 * _n - 1)),
+                                Sum(terms(_u[2 * i] * _v[2 * i], _u[2 * i + 1] * _v[2 * i + 1]),
+                                    (i, 0, _n - 1))),
+              "a dot product is the sum of its pair products")
+
+coordinates = Claim(
+    "coordinates",
+    "The encoding, coordinate by coordinate",
+    start=pair(pos),
+    steps=(Step(column(sin(pos * omega(i)), cos(pos * omega(i))),
+                "$\\lfloor 2i/2 \\rfloor = \\lfloor (2i + 1)/2 \\rfloor = i$; "
+                "$\\sin(x + \\pi/2) = \\cos x$", "unfold"),),
+    on_sheet=False,
+    note="The one formula used for every coordinate $r$ in the proofs, "
+         "$\\sin(\\mathrm{pos}\\,\\omega_{\\lfloor r/2 \\rfloor} + \\frac{\\pi}{2}(r - "
+         "2\\lfloor r/2 \\rfloor))$, is the definition above.",
+)
+
+SHIFT_TEXT = (r"\mathcal{R}(\Delta) = \operatorname{diag}\left(R(\Delta\omega_0)^\top, \dots, "
+              r"R(\Delta\omega_{d/2-1})^\top\right),\ R(a) = \begin{pmatrix}\cos a & -\sin a"
+              r" \\ \sin a & \cos a\end{pmatrix}")
 
 shift = Claim(
     "shift",
-    "A shift of the position is a rotation of each pair",
-    start=pair(p + k),
-    steps=(Step(MatMul(rotation(k), pair(p), evaluate=False),
-                "$\\sin(a + b)$ and $\\cos(a + b)$ expanded, $a = p\\omega_i$, $b = k\\omega_i$",
-                "trig"),),
-    note="The matrix depends on $k$ and $\\omega_i$ but not on $p$: $PE(p + k)$ is a linear "
-         "function of $PE(p)$, the same for every $p$ (block-diagonal, one block per "
-         "frequency).",
+    "A shift is one rotation per frequency: $PE(\\mathrm{pos} + \\Delta) = "
+    "\\mathcal{R}(\\Delta)\\,PE(\\mathrm{pos})$",
+    start=pair(pos + Delta),
+    steps=(Step(MatMul(block(Delta * omega(i)),
+                       ImmutableMatrix([pe(pos, 2 * i), pe(pos, 2 * i + 1)]), evaluate=False),
+                "$\\sin(a + b) = \\sin a \\cos b + \\cos a \\sin b$ and $\\cos(a + b) = "
+                "\\cos a \\cos b - \\sin a \\sin b$, with $a = \\mathrm{pos}\\,\\omega_i$, "
+                "$b = \\Delta\\omega_i$", "unfold+trig"),),
+    where=(SHIFT_TEXT,),
+    note="Pair $i$ of $PE(\\mathrm{pos} + \\Delta)$ is pair $i$ of $PE(\\mathrm{pos})$ turned by "
+         "$\\Delta\\omega_i$, for every $i$ at once: the block-diagonal $\\mathcal{R}(\\Delta)$ "
+         "depends on the offset and the frequencies, not on $\\mathrm{pos}$, so a fixed linear "
+         "map takes any position to the one $\\Delta$ further.",
 )
 
-orthogonal = Claim(
-    "orthogonal",
-    "The shift matrix is a rotation",
-    start=MatMul(rotation(k).T, rotation(k), evaluate=False),
-    steps=(Step(sp.eye(2), "$\\cos^2 + \\sin^2 = 1$", "trig"),),
-    on_sheet=False,
-    note="So shifting preserves the norm of each pair: $|PE(p)|^2 = d/2$ for every $p$.",
+dot = Claim(
+    "dot",
+    "Dot products of encodings depend only on the offset",
+    start=pe_dot(pos, pos2, half),
+    steps=(
+        Step(Sum(terms(sin(pos * omega(i)) * sin(pos2 * omega(i)),
+                       cos(pos * omega(i)) * cos(pos2 * omega(i))), (i, 0, half - 1)),
+             "the dot product is the sum of the pair products; definition of $PE$", "unfold",
+             using=(blocks,)),
+        Step(Sum(cos((pos - pos2) * omega(i)), (i, 0, half - 1)),
+             "$\\sin a \\sin b + \\cos a \\cos b = \\cos(a - b)$ in every pair",
+             "unfold+trig_sums"),
+    ),
+    note="At $\\mathrm{pos}' = \\mathrm{pos}$ every term is 1: $\\lVert PE(\\mathrm{pos}) "
+         "\\rVert^2 = d/2$ at every position. Even in $\\mathrm{pos} - \\mathrm{pos}'$: the dot "
+         "product cannot tell a token "
+         "$\\Delta$ before from one $\\Delta$ after. Attention on $x + PE$ mixes this term with "
+         "the content terms, unlike RoPE.",
 )
 
-dot_offset = Claim(
-    "dot_offset",
-    "The dot product of two encodings depends only on their offset",
-    start=pe_dot(p, k, half),
-    steps=(Step(sum_pairs(cos(k * w[i])),
-                "pair by pair, $\\sin a \\sin b + \\cos a \\cos b = \\cos(b - a)$ with "
-                "$b - a = k\\omega_i$", "unfold+trig_sums"),),
-    note="Even in $k$: it cannot tell $p + k$ from $p - k$.",
-)
-
-frequency = 10000 ** (-2 * i / d_model)
-
-# --- Results -------------------------------------------------------------------
+# --- Results ------------------------------------------------------------------------------------
+frequency = BASE ** (-2 * i / d)
 RESULTS = (
-    Result("sinusoid_frequency", frequency, params=(i, d_model),
-           doc="angular frequency w_i = 10000^(-2i/d) of pair i of a sinusoidal position "
-               "encoding", units="radians per position"),
-    Result("sinusoid_wavelength", 2 * pi * 10000 ** (2 * i / d_model), params=(i, d_model),
+    Result("sinusoid_frequency", frequency, params=(i, d),
+           doc="angular frequency w_i = 10000^(-2i/d) of pair i = 0 .. d/2 - 1 of a sinusoidal "
+               "position encoding", units="radians per position"),
+    Result("sinusoid_wavelength", 2 * pi / frequency, params=(i, d),
            doc="wavelength 2 pi / w_i of pair i, in positions", units="positions"),
 )
 
-# --- Numeric checks --------------------------------------------------------------
+
+# --- Numeric checks ---------------------------------------------------------------------------
+def check_shift(rng: np.random.Generator, formula) -> Measurement:
+    """R(D w_i)^T applied to pair i of PE(pos), from the claim, against PE(pos + D) in NumPy."""
+    from llmsym.numeric.positions import sinusoidal_encoding
+
+    worst, cases = 0.0, 80
+    for _ in range(cases):
+        width = 2 * int(rng.integers(1, 65))
+        at, by = float(rng.uniform(0, 10_000)), float(rng.uniform(-1000, 1000))
+        idx = int(rng.integers(0, width // 2))
+        got = np.asarray(formula(pos=at, Delta=by, i=idx, d=width), dtype=float).ravel()
+        ref = sinusoidal_encoding([at + by], width)[0][2 * idx:2 * idx + 2]
+        worst = max(worst, float(np.max(np.abs(got - ref))))
+    return Measurement(worst, cases, 1e-9,
+                       "positions up to 1e4, offsets up to +-1e3, d up to 128, against "
+                       "sinusoidal_encoding(pos + D); absolute error (entries lie in [-1, 1])")
 
 
-def _reference_encoding(position: float, width: int) -> np.ndarray:
-    """PE(position) element by element with math, as written in the paper."""
-    out = np.empty(width)
-    for dim in range(width):
-        angle = position / 10000 ** (2 * (dim // 2) / width)
-        out[dim] = math.sin(angle) if dim % 2 == 0 else math.cos(angle)
-    return out
-
-
-def _block_rotation(offset: float, freqs: np.ndarray) -> np.ndarray:
-    """The block-diagonal M_k built from the frequencies and the offset only."""
-    mat = np.zeros((2 * freqs.size, 2 * freqs.size))
-    for idx, f in enumerate(freqs):
-        c, s = math.cos(offset * f), math.sin(offset * f)
-        mat[2 * idx:2 * idx + 2, 2 * idx:2 * idx + 2] = [[c, s], [-s, c]]
-    return mat
-
-
-def check_shift(rng: np.random.Generator) -> Measurement:
-    """PE(p + k) against M_k PE(p), and the helper against the paper's formula."""
-    from llmsym.numeric.positions import sinusoid_frequencies, sinusoidal_encoding
+def check_dot(rng: np.random.Generator, formula) -> Measurement:
+    """sum_i cos((pos - pos') w_i) from the claim against the NumPy dot product of encodings."""
+    from llmsym.numeric.positions import sinusoidal_encoding
 
     worst, cases = 0.0, 60
     for _ in range(cases):
-        width = 2 * int(rng.integers(1, 33))
-        start, offset = float(rng.integers(0, 10000)), float(rng.integers(-1000, 1000))
-        enc = sinusoidal_encoding([start, start + offset], width)
-        rotated = _block_rotation(offset, sinusoid_frequencies(width)) @ enc[0]
-        worst = max(worst, float(np.max(np.abs(enc[1] - rotated))),
-                    float(np.max(np.abs(enc[0] - _reference_encoding(start, width)))))
-    return Measurement(worst, cases, 1e-9,
-                       "positions up to 10^4, offsets up to +-10^3, widths 2..64; "
-                       "errors are absolute (entries lie in [-1, 1])")
+        width = 2 * int(rng.integers(1, 65))
+        at, other = (float(v) for v in rng.uniform(0, 5000, size=2))
+        got = float(formula(pos=at, pos2=other, pe_pairs=width // 2, d=width))
+        enc = sinusoidal_encoding([at, other], width)
+        worst = max(worst, abs(got - float(enc[0] @ enc[1])) / width)
+    return Measurement(worst, cases, 1e-11,
+                       "PE(pos) . PE(pos') in NumPy vs the claim, positions up to 5000, d up to "
+                       "128; error per dimension")
 
 
-def check_dot_offset(rng: np.random.Generator) -> Measurement:
-    """PE(p) . PE(p + k) for many p with the same k vs sum_i cos(k w_i)."""
-    from llmsym.numeric.positions import sinusoid_frequencies, sinusoidal_encoding
+def check_paper_formula(rng: np.random.Generator) -> Measurement:
+    """Experiment: llmsym.numeric's encoding against the paper's formula, element by element."""
+    import math
+
+    from llmsym.numeric.positions import sinusoidal_encoding
 
     worst, cases = 0.0, 30
     for _ in range(cases):
-        width, offset = 2 * int(rng.integers(1, 129)), float(rng.integers(-500, 500))
-        starts = rng.integers(0, 5000, size=8).astype(float)
-        here = sinusoidal_encoding(starts, width)
-        there = sinusoidal_encoding(starts + offset, width)
-        dots = np.einsum("pd,pd->p", here, there)
-        expected = float(np.sum(np.cos(offset * sinusoid_frequencies(width))))
-        worst = max(worst, float(np.max(np.abs(dots - expected))) / width)
-    return Measurement(worst, cases, 1e-11,
-                       "dot products of the encodings of 8 random positions and the same positions "
-                       "shifted by k, vs sum of cos(k w_i); error per dimension")
+        width, at = 2 * int(rng.integers(1, 33)), float(rng.integers(0, 10_000))
+        enc = sinusoidal_encoding([at], width)[0]
+        for coord in range(width):
+            angle = at / 10000 ** (2 * (coord // 2) / width)
+            paper = math.sin(angle) if coord % 2 == 0 else math.cos(angle)
+            worst = max(worst, abs(enc[coord] - paper))
+    return Measurement(worst, cases, 1e-9,
+                       "PE[pos, 2i] = sin(pos/10000^(2i/d)), PE[pos, 2i+1] = cos(...) written out "
+                       "with math, vs sinusoidal_encoding")
 
 
 def example_encoding() -> tuple[str, str]:
-    """PE(1) for d = 4."""
     from llmsym.numeric.positions import sinusoidal_encoding
 
-    values = ", ".join(f"{x:.4f}" for x in sinusoidal_encoding([1], 4)[0])
+    values = ", ".join(f"{v:.4f}" for v in sinusoidal_encoding([1], 4)[0])
     return ("the encoding of position 1 with $d = 4$ ($\\omega_0 = 1$, $\\omega_1 = 0.01$)",
             rf"PE(1) = (\sin 1, \cos 1, \sin 0.01, \cos 0.01) = ({values})")
 
 
-# --- The derivation ----------------------------------------------------------------
-_pe = IndexedBase("PE")
+def example_dot() -> tuple[str, str]:
+    from llmsym.numeric.positions import sinusoidal_encoding
 
+    enc = sinusoidal_encoding([0, 1, 10, 100, 1000], 512)
+    dots = ", ".join(f"{enc[0] @ row:.1f}" for row in enc)
+    return ("$\\langle PE(0), PE(\\Delta)\\rangle$ for $\\Delta = 0, 1, 10, 100, 1000$ with "
+            "$d = 512$: largest at $\\Delta = 0$ ($= d/2$), smaller for distant positions",
+            rf"({dots})")
+
+
+# --- The derivation ---------------------------------------------------------------------------
 DERIVATION = Derivation(
     id="sinusoidal-positions",
     title="Sinusoidal position encodings",
-    topic="Position encodings",
+    topic="Positions",
     order=45,
-    gloss="Each pair of coordinates turns at its own frequency, so moving $k$ positions "
-          "rotates every pair by a fixed angle: relative offsets are linear maps.",
+    gloss="Each pair of coordinates turns at its own frequency, so moving $\\Delta$ positions "
+          "turns every pair by a fixed angle: relative offsets are linear maps, and dot products "
+          "of encodings see only the offset.",
     assumptions=(
-        "$d$ even, $n = d/2$ pairs $i = 0, \\dots, n - 1$; positions $p$ and offsets $k$ "
-        "real (integers in practice).",
+        "$d$ is even; coordinates are $0, \\dots, d - 1$ and pair $i$ is $(PE_{2i}, "
+        "PE_{2i+1})$, $i = 0, \\dots, d/2 - 1$, as in the paper (the same index convention as "
+        "RoPE, derivation rope).",
+        "Positions and offsets are integers in practice; every identity holds for reals.",
     ),
-    definitions=(
-        Definition("even coordinates", _pe[p, 2 * i], sin(p * w[i])),
-        Definition("odd coordinates", _pe[p, 2 * i + 1], cos(p * w[i])),
-        Definition("frequencies", w[i], frequency),
-        Definition("dot product of encodings", pe_dot(p, k, half),
-                   pe_dot.definition(p, k, half)),
-    ),
-    claims=(shift, orthogonal, dot_offset),
+    definitions=DEFINITIONS,
+    claims=(coordinates, shift, dot),
     results=RESULTS,
     checks=(
-        NumericCheck("shift", check_shift,
-                     "$PE(p + k)$ against the block rotation $M_k$ applied to $PE(p)$; the "
-                     "NumPy encoding against the paper's formula evaluated element by element."),
-        NumericCheck("dot_offset", check_dot_offset,
-                     "$PE(p) \\cdot PE(p + k)$ for 8 random $p$ against "
-                     "$\\sum_i \\cos(k\\omega_i)$."),
+        NumericCheck("shift", check_shift, "$\\mathcal{R}(\\Delta)PE(\\mathrm{pos})$ from the "
+                     "claim, pair by pair, against the NumPy encoding at $\\mathrm{pos} + "
+                     "\\Delta$.", claim="shift"),
+        NumericCheck("dot", check_dot, "$\\sum_i \\cos((\\mathrm{pos} - \\mathrm{pos}')"
+                     "\\omega_i)$ from the claim against the NumPy dot product.", claim="dot"),
+        NumericCheck("paper", check_paper_formula, "Experiment: the NumPy encoding against the "
+                     "paper's formula written out element by element."),
     ),
-    notation={omega: "the frequency $\\omega_i$ of one pair", p: "a position",
-              k: "an offset between positions", half: "the number of pairs, $d/2$"},
-    remarks=("The wavelengths $2\\pi/\\omega_i = 2\\pi \\cdot 10000^{2i/d}$ grow geometrically, "
-             "by the factor $10000^{2/d}$, from $2\\pi$ to $2\\pi \\cdot 10000^{1 - 2/d}$.",),
+    notation={half: "number of frequencies of the encoding ($d$ is even)"},
     sources=("Vaswani et al., Attention Is All You Need, NeurIPS 2017, arXiv:1706.03762, "
-             "section 3.5.",),
-    examples=(example_encoding,),
+             "section 3.5: the encoding, its frequencies, and the linear map for a fixed offset.",),
+    examples=(example_encoding, example_dot),
 )
 
 if __name__ == "__main__":
