@@ -1,9 +1,14 @@
 """Rules of exponentials and logarithms, and the bounds of log-sum-exp.
 
-Statement
-    For a, b > 0 and real x, y, k: log(ab) = log a + log b, log(a/b) = log a - log b,
-    log a^k = k log a, e^{x+y} = e^x e^y, and log_b a = log a / log b (b != 1).
-    For real z_1..z_n with maximum m: m <= LSE(z) <= m + log n.
+Main results
+    log_product, log_quotient, log_power, exp_sum   the rules, for a, b > 0 and real x, y, k
+    change_of_base    b^y = a  ⊢  y = log a / log b  (so log_b a = log a / log b)
+    lse_lower         z_1 = z_max  ⊢  z_max <= LSE(z)
+    lse_upper         z_j = z_max + u_j with every u_j <= 0  ⊢  LSE(z) <= z_max + log n
+
+Together: max_j z_j <= LSE(z) <= max_j z_j + log n, with equality on the right
+when all logits are equal. The premises say what z_max is: a logit (z_1, after
+relabelling) that no logit exceeds.
 
 Run on its own: ``python derivations/exp_log_rules.py``.
 """
@@ -14,8 +19,16 @@ import mpmath
 import numpy as np
 from sympy import Eq, IndexedBase, Mul, Sum, Symbol, exp, log, symbols
 
-from llmsym.model import Claim, Definition, Derivation, Measurement, NumericCheck, Step
-from llmsym.notation import Notation, gibbs_gap, logsumexp
+from llmsym.derivation import (
+    Claim,
+    Definition,
+    Derivation,
+    Hypothesis,
+    Measurement,
+    NumericCheck,
+    Step,
+)
+from llmsym.notation import Named, gibbs_gap, held, logsumexp, terms
 
 # --- Symbols -------------------------------------------------------------------
 a, b = symbols("a b", positive=True)  # positive numbers (b != 1 for a base)
@@ -23,27 +36,14 @@ x, y, k = symbols("x y k", real=True)  # real exponents
 n = Symbol("n", integer=True, positive=True)  # vector length
 j = Symbol("j", integer=True, positive=True)  # component index
 z = IndexedBase("z", real=True)  # logits
-u = IndexedBase("u", nonpositive=True)  # u_j = z_j - m <= 0
-m = Symbol("m", real=True)  # the maximum logit
+u = IndexedBase("u", nonpositive=True)  # u_j = z_j - z_max <= 0
+z_max = Named("z_max", r"z_{\max}", real=True)  # the largest logit
 
-
-class log_base(Notation):  # noqa: N801 - reads like the maths
-    """``log_base(a, b)``: the exponent y with b^y = a, printed ``log_b a``.
-
-    It has no formula to unfold: it is defined as the inverse of y -> b^y, and the
-    claim below derives the formula.
-    """
-
-    nargs = 2
-
-    def doit(self, **hints):
-        return self
-
-    def _latex(self, printer, exp=None):
-        value, base = (printer._print(t) for t in self.args)
-        text = rf"\log_{{{base}}} {value}"
-        return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
-
+# --- Premises ------------------------------------------------------------------------
+max_at_one = Hypothesis(Eq(z[1], z_max), "the largest logit is $z_1$ (after relabelling)")
+below_max = Hypothesis(Eq(z[j], z_max + u[j]),
+                       "no logit exceeds $z_{\\max}$: $z_j = z_{\\max} + u_j$ with $u_j \\le 0$")
+power_is_a = Hypothesis(Eq(b**y, a), "$y$ is the exponent that takes $b$ to $a$")
 
 # --- Claims --------------------------------------------------------------------
 
@@ -85,27 +85,34 @@ exp_sum = Claim(
 change_of_base = Claim(
     "change_of_base",
     "Change of base",
-    start=log_base(a, b),
+    given=(power_is_a,),
+    start=y,
     steps=(
-        Step(y, "let $y = \\log_b a$, the exponent with $b^y = a$", "definition"),
-        Step(log(b**y) / log(b), "$\\log b^y = y \\log b$; divide by $\\log b \\ne 0$",
-             "expand_log"),
-        Step(log(a) / log(b), "$a = b^y$", using=(Eq(a, b**y),)),
+        Step(log(b**y) / log(b), "$\\log b^y = y \\log b$; divide by $\\log b \\ne 0$"
+             " ($b \\ne 1$)", "expand_log"),
+        Step(log(a) / log(b), "$b^y = a$", "expand", using=(power_is_a,)),
     ),
     on_sheet=False,
-    note="Hence $\\log_2 x = \\log x / \\log 2$: bits are nats divided by $\\log 2$.",
+    note="So $\\log_b a = \\log a / \\log b$; in particular $\\log_2 x = \\log x / \\log 2$:"
+         " bits are nats divided by $\\log 2$.",
 )
+
+with held():  # keep the line that says log e^{z_1} = z_1
+    log_exp_z1 = log(exp(z[1]))
 
 lse_lower = Claim(
     "lse_lower",
-    "Log-sum-exp is at least the maximum",
-    start=logsumexp(z[j], j, n),
+    "Log-sum-exp is at least the largest logit",
+    given=(max_at_one,),
+    start=z_max,
     steps=(
+        Step(log_exp_z1, "$z_1 = z_{\\max}$ and $\\log e^{z_1} = z_1$", "expand",
+             using=(max_at_one,)),
         Step(log(exp(z[1]) + Sum(exp(z[j]), (j, 2, n))),
-             "definition of LSE; split off the term $j = 1$", "unfold+align_sums"),
-        Step(log(exp(z[1]), evaluate=False), "$\\log$ is increasing and $e^{z_j} > 0$",
-             "monotone", rel=">="),
-        Step(m, "$\\log e^{z_1} = z_1$, the maximum", using=(Eq(z[1], m),)),
+             "$\\log$ is increasing and the other terms $e^{z_j}$ are positive", "monotone",
+             rel="<="),
+        Step(logsumexp(z[j], j, n), "split off the term $j = 1$; definition of LSE",
+             "unfold+align_sums"),
     ),
     note="Equality is approached when one logit dominates all the others.",
 )
@@ -117,45 +124,62 @@ _SUM_EXP_U = Sum(exp(u[j]), (j, 1, n))
 
 lse_upper = Claim(
     "lse_upper",
-    "Log-sum-exp exceeds the maximum by at most $\\log n$",
+    "Log-sum-exp exceeds the largest logit by at most $\\log n$",
+    given=(below_max,),
     start=logsumexp(z[j], j, n),
     steps=(
-        Step(logsumexp(m + u[j], j, n),
-             "write $z_j = m + u_j$ with $u_j = z_j - m \\le 0$", "definition"),
-        Step(m + log(_SUM_EXP_U), "factor $e^m$ out of the sum; $\\log e^m = m$",
-             "unfold+sum+expand_log"),
-        Step(m + log(n),
-             "with $\\rho = \\frac{1}{n}\\sum_j e^{u_j}$: $-\\log\\rho = g(\\rho) + (1 - \\rho)$ "
-             "and $1 - e^{u_j} = e^{u_j}(-u_j + g(e^{-u_j}))$, where "
-             "$g(t) = t - 1 - \\log t \\ge 0$ and $u_j \\le 0$",
+        Step(logsumexp(z_max + u[j], j, n), "$z_j = z_{\\max} + u_j$", "expand",
+             using=(below_max,)),
+        Step(z_max + log(_SUM_EXP_U), "factor $e^{z_{\\max}}$ out of the sum;"
+             " $\\log e^{z_{\\max}} = z_{\\max}$", "unfold+sum+expand_log"),
+        Step(terms(z_max, log(n)),
+             "with $\\rho = \\frac{1}{n}\\sum_j e^{u_j}$: $-\\log\\rho = g(\\rho) + (1 - \\rho)$"
+             " and $1 - e^{u_j} = e^{u_j}(-u_j + g(e^{-u_j}))$, where"
+             " $g(t) = t - 1 - \\log t \\ge 0$ and $u_j \\le 0$",
              rel="<=",
              certificate=gibbs_gap(_SUM_EXP_U / n) + Sum(_ONE_MINUS_EXP_U, (j, 1, n)) / n),
     ),
-    note="Equality when all logits are equal; $g \\ge 0$ is Gibbs' inequality.",
+    note="Equality when all logits are equal ($u = 0$); $g \\ge 0$ is Gibbs' inequality.",
 )
 
 # --- Numeric checks --------------------------------------------------------------
 
 
-def check_rules(rng: np.random.Generator) -> Measurement:
-    """NumPy's log/exp identities against 50-digit mpmath, over 20 orders of magnitude."""
-    worst, cases = 0.0, 150
-    with mpmath.workdps(50):
-        for _ in range(cases):
-            pa, pb = 10.0 ** rng.uniform(-10, 10, size=2)
-            power, s, t = rng.uniform(-20, 20), rng.uniform(-300, 300), rng.uniform(-300, 300)
-            base = float(rng.choice([2.0, 10.0, rng.uniform(0.05, 20.0)]))
-            pairs = (
-                (np.log(pa) + np.log(pb), mpmath.log(mpmath.mpf(pa) * mpmath.mpf(pb))),
-                (np.log(pa) - np.log(pb), mpmath.log(mpmath.mpf(pa) / mpmath.mpf(pb))),
-                (power * np.log(pa), mpmath.log(mpmath.power(mpmath.mpf(pa), mpmath.mpf(power)))),
-                (np.exp(s) * np.exp(t), mpmath.exp(mpmath.mpf(s) + mpmath.mpf(t))),
-                (np.log(pa) / np.log(base), mpmath.log(mpmath.mpf(pa), mpmath.mpf(base))),
-            )
-            for got, ref in pairs:
-                worst = max(worst, abs(float(got) - float(ref)) / max(1.0, abs(float(ref))))
-    return Measurement(worst, cases, 1e-13,
-                       "NumPy's right-hand sides vs mpmath's left-hand sides at 50 digits")
+def _rule_check(claim: str, reference, arguments):
+    """A check of one rule: the claim's right side against mpmath's value of its left side."""
+
+    def check(rng: np.random.Generator, formula) -> Measurement:
+        worst, cases = 0.0, 30
+        with mpmath.workdps(50):
+            for _ in range(cases):
+                values = arguments(rng)
+                got = float(formula(**values))
+                ref = float(reference(**{key: mpmath.mpf(v) for key, v in values.items()}))
+                worst = max(worst, abs(got - ref) / max(1.0, abs(ref)))
+        return Measurement(worst, cases, 1e-13,
+                           f"{claim}: the right side in float64 vs the left side in 50-digit"
+                           " mpmath, arguments over 20 orders of magnitude")
+
+    return check
+
+
+def _positive_pair(rng: np.random.Generator) -> dict:
+    pa, pb = 10.0 ** rng.uniform(-10, 10, size=2)
+    return {"a": float(pa), "b": float(pb)}
+
+
+def _power(rng: np.random.Generator) -> dict:
+    return {"a": float(10.0 ** rng.uniform(-10, 10)), "k": float(rng.uniform(-20, 20))}
+
+
+def _reals(rng: np.random.Generator) -> dict:
+    s, t = rng.uniform(-300, 300, size=2)
+    return {"x": float(s), "y": float(t)}
+
+
+def _base(rng: np.random.Generator) -> dict:
+    base = float(rng.choice([2.0, 10.0, rng.uniform(0.05, 0.9), rng.uniform(1.1, 20.0)]))
+    return {"a": float(10.0 ** rng.uniform(-10, 10)), "b": base}
 
 
 def _lse_reference(row: np.ndarray) -> float:
@@ -164,21 +188,44 @@ def _lse_reference(row: np.ndarray) -> float:
         return float(mpmath.log(mpmath.fsum(mpmath.exp(mpmath.mpf(float(v))) for v in row)))
 
 
-def check_lse_bounds(rng: np.random.Generator) -> Measurement:
-    """max <= LSE <= max + log n on random, tied and extreme logits, LSE from mpmath."""
-    worst, cases = 0.0, 100
+def _logits(rng: np.random.Generator, case: int) -> np.ndarray:
+    """Random logits of length 1..39 at scales 0.01..30 around 0 or +-1000; every 4th all tied."""
+    size = int(rng.integers(1, 40))
+    row = rng.normal(size=size) * float(rng.choice([0.01, 1.0, 30.0]))
+    row += float(rng.choice([-1000.0, 0.0, 1000.0]))
+    if case % 4 == 0:
+        row[:] = row[0]  # all tied: the upper bound is attained
+    return row
+
+
+def check_lse_upper(rng: np.random.Generator, formula) -> Measurement:
+    """z_max + log n from the claim: never below mpmath's LSE, and equal to it at ties."""
+    worst, cases = 0.0, 40
     for case in range(cases):
-        size = int(rng.integers(1, 40))
-        row = rng.normal(size=size) * float(rng.choice([0.01, 1.0, 30.0]))
-        row += float(rng.choice([-1000.0, 0.0, 1000.0]))
-        if case % 5 == 0:
-            row[:] = row[0]  # all tied: the upper bound is attained
-        value, top = _lse_reference(row), float(np.max(row))
-        slack = 4e-16 * (1.0 + abs(top) + np.log(size))  # a few ulps of the values compared
-        worst = max(worst, top - value - slack, value - top - np.log(size) - slack, 0.0)
-    return Measurement(worst, cases, 0.0,
-                       "largest violation of max <= LSE <= max + log n (0 means none); "
-                       "vectors of length 1..39, ties included")
+        row = _logits(rng, case)
+        bound = float(formula(z_max=float(np.max(row)), n=row.size))
+        value = _lse_reference(row)
+        slack = 4e-16 * (1.0 + abs(value))  # a few ulps of the values compared
+        worst = max(worst, value - bound - slack)  # the bound must hold
+        if case % 4 == 0:
+            worst = max(worst, abs(bound - value) - slack)  # and be attained at ties
+    return Measurement(max(worst, 0.0), cases, 0.0,
+                       "how far LSE (50-digit mpmath) exceeds z_max + log n, and the gap at"
+                       " all-tied logits (both 0 within a few ulps); logits near 0 and +-1000")
+
+
+def check_lse_lower(rng: np.random.Generator, formula) -> Measurement:
+    """LSE(z) from the claim (float64) against mpmath's LSE, and never below max z."""
+    worst, cases = 0.0, 40
+    for case in range(cases):
+        row = _logits(rng, case) / 10.0  # float64 exp of the plain formula: stay below 700
+        got = float(formula(z=row, n=row.size))
+        value = _lse_reference(row)
+        worst = max(worst, abs(got - value) / max(1.0, abs(value)),
+                    float(np.max(row)) - got - 4e-16 * (1.0 + abs(value)))
+    return Measurement(max(worst, 0.0), cases, 1e-13,
+                       "LSE from the formula vs 50-digit mpmath (relative), and how far max z"
+                       " exceeds it (never)")
 
 
 def example_lse() -> tuple[str, str]:
@@ -197,11 +244,12 @@ DERIVATION = Derivation(
     title="Exponentials, logarithms and log-sum-exp",
     topic="Foundations",
     order=3,
-    gloss="Logarithms turn products into sums; log-sum-exp is a smooth maximum, "
-          "never more than $\\log n$ above the true one.",
+    gloss="Logarithms turn products into sums; log-sum-exp is a smooth maximum, at least the"
+          " largest logit and never more than $\\log n$ above it.",
     assumptions=(
         "$a, b > 0$; a base $b \\ne 1$; $x, y, k$ real; $\\log$ is the natural logarithm.",
-        "$z \\in \\mathbb{R}^n$ with maximum $m$, placed (after reordering) at $j = 1$.",
+        "$z \\in \\mathbb{R}^n$; $z_{\\max}$ is its largest entry, placed at $j = 1$ after"
+        " relabelling.",
     ),
     definitions=(
         Definition("log-sum-exp", logsumexp(z[j], j, n), logsumexp.definition(z[j], j, n)),
@@ -210,13 +258,32 @@ DERIVATION = Derivation(
     ),
     claims=(log_product, log_quotient, log_power, exp_sum, change_of_base, lse_lower, lse_upper),
     checks=(
-        NumericCheck("rules", check_rules,
-                     "Each rule's right side in NumPy against its left side in 50-digit mpmath."),
-        NumericCheck("lse_bounds", check_lse_bounds,
-                     "$\\max z \\le \\operatorname{LSE}(z) \\le \\max z + \\log n$ with LSE "
-                     "from 50-digit mpmath, on random, tied and $\\pm 1000$ logits."),
+        NumericCheck("log-product", _rule_check(
+            "log(ab)", lambda a, b: mpmath.log(a * b), _positive_pair),
+            "$\\log a + \\log b$ against 50-digit $\\log(ab)$.", claim="log_product"),
+        NumericCheck("log-quotient", _rule_check(
+            "log(a/b)", lambda a, b: mpmath.log(a / b), _positive_pair),
+            "$\\log a - \\log b$ against 50-digit $\\log(a/b)$.", claim="log_quotient"),
+        NumericCheck("log-power", _rule_check(
+            "log(a^k)", lambda a, k: mpmath.log(mpmath.power(a, k)), _power),
+            "$k\\log a$ against 50-digit $\\log(a^k)$.", claim="log_power"),
+        NumericCheck("exp-sum", _rule_check(
+            "exp(x + y)", lambda x, y: mpmath.exp(x + y), _reals),
+            "$e^x e^y$ against 50-digit $e^{x+y}$.", claim="exp_sum"),
+        NumericCheck("change-of-base", _rule_check(
+            "log_b a", lambda a, b: mpmath.log(a, b), _base),
+            "$\\log a / \\log b$ against mpmath's $\\log_b a$.", claim="change_of_base"),
+        NumericCheck("lse-lower", check_lse_lower,
+                     "LSE from the formula against 50-digit mpmath, never below $\\max z$.",
+                     claim="lse_lower"),
+        NumericCheck("lse-upper", check_lse_upper,
+                     "$z_{\\max} + \\log n$ never below 50-digit LSE, and equal to it at ties,"
+                     " on logits near 0 and $\\pm 1000$.", claim="lse_upper"),
     ),
-    notation={m: "the largest logit, $\\max_j z_j$", "\\log": "the natural logarithm"},
+    notation={z_max: "the largest logit, $\\max_j z_j$",
+              u: "gap of a logit below the largest, $u_j = z_j - z_{\\max} \\le 0$",
+              a: "a positive number", b: "a positive base ($b \\ne 1$)",
+              "\\log": "the natural logarithm"},
     sources=("Boyd and Vandenberghe, Convex Optimization (2004), section 3.1.5: log-sum-exp "
              "bounds.",),
     examples=(example_lse,),

@@ -1,14 +1,17 @@
-"""Gibbs' inequality: log x <= x - 1, hence KL(p || q) >= 0.
+"""Gibbs' inequality: log x <= x - 1, hence KL(p || q) >= 0, with equality only at q = p.
 
-Statement
-    g(x) = x - 1 - log x >= 0 for every x > 0, with equality only at x = 1;
-    for distributions p, q over n outcomes, KL(p || q) >= 0 and KL(p || p) = 0.
+Main results
+    gap_above_one    g(e^y) >= y^2/2 for y >= 0, where g(x) = x - 1 - log x
+    gap_below_one    g(e^-w) >= e^-w w^2/2 for w >= 0
+    gibbs            sum p = sum q = 1  ⊢  KL(p || q) >= 0
+    kl_as_gaps       sum p = sum q = 1  ⊢  KL(p || q) = sum_i p_i g(q_i/p_i)
+    self_divergence  KL(p || p) = 0
 
 The lemma is proved without appeal to convexity. Every x > 0 is e^y or e^{-w}
 with y, w >= 0, and in both cases g is an exponential series whose terms are
-all non-negative: g(e^y) = sum_{m>=2} y^m/m! and
-g(e^{-w}) = e^{-w} sum_{m>=0} w^{m+2}/((m+2) m!). This is the fact that makes
-``llmsym.notation.gibbs_gap`` non-negative, which the KL certificates use.
+all non-negative: g(e^y) - y^2/2 = sum_{m>=3} y^m/m! and
+g(e^{-w}) - e^{-w} w^2/2 = e^{-w} sum_{m>=1} w^{m+2}/((m+2) m!). So g(x) > 0
+unless x = 1, and by kl_as_gaps KL(p || q) = 0 exactly when q_i = p_i for every i.
 
 Run on its own: ``python derivations/gibbs_inequality.py``.
 """
@@ -16,10 +19,48 @@ Run on its own: ``python derivations/gibbs_inequality.py``.
 from __future__ import annotations
 
 import numpy as np
+import sympy as sp
 from sympy import Eq, IndexedBase, Sum, Symbol, exp, factorial, oo
 
-from llmsym.model import Claim, Definition, Derivation, Measurement, NumericCheck, Step
-from llmsym.notation import KL, gibbs_gap
+from llmsym.derivation import (
+    Claim,
+    Definition,
+    Derivation,
+    Hypothesis,
+    Measurement,
+    NumericCheck,
+    Step,
+)
+from llmsym.notation import KL, Notation, gibbs_gap
+
+# --- Notation ----------------------------------------------------------------------
+
+
+class series(Notation):  # noqa: N801 - reads as the maths
+    """``series(body, m, lo)``: the convergent series sum_{m=lo}^oo body, non-negative when its
+    terms are.
+
+    A certificate: the checker proves it equal to the gap (SymPy sums it in closed
+    form), and its non-negativity is read off its terms, as for a finite sum.
+    """
+
+    nargs = 3
+    bound = (1,)
+
+    @classmethod
+    def definition(cls, body, m, lo):
+        return Sum(body, (m, lo, oo))
+
+    def _eval_is_nonnegative(self):
+        body, m, lo = self.args
+        term = body.xreplace({m: sp.Dummy("m", integer=True, positive=True) + lo - 1})
+        return True if term.is_nonnegative else None
+
+    def _latex(self, printer):
+        body, m, lo = self.args
+        return r"\sum_{%s=%s}^{\infty} %s" % (printer._print(m), printer._print(lo),
+                                             printer._print(body))
+
 
 # --- Symbols -----------------------------------------------------------------
 n = Symbol("n", integer=True, positive=True)  # number of outcomes
@@ -31,17 +72,21 @@ x = Symbol("x", positive=True)
 y = Symbol("y", nonnegative=True)  # x = e^y >= 1
 w = Symbol("w", nonnegative=True)  # x = e^{-w} <= 1
 
-# --- The lemma: g(x) = x - 1 - log x >= 0 -----------------------------------------
+# --- Premises ------------------------------------------------------------------------
+p_sums_to_one = Hypothesis(Eq(Sum(p[i], (i, 1, n)), 1), "$p$ is a distribution")
+q_sums_to_one = Hypothesis(Eq(Sum(q[i], (i, 1, n)), 1), "$q$ is a distribution")
+NORMALISED = (p_sums_to_one, q_sums_to_one)
+
+# --- The lemma: g(x) = x - 1 - log x >= min(1, x) (log x)^2 / 2 ----------------------
 gap_above_one = Claim(
     "gap_above_one",
-    "$\\log x \\le x - 1$ for $x = e^y \\ge 1$",
+    "$\\log x \\le x - 1$ for $x = e^y \\ge 1$, with room $y^2/2$",
     start=gibbs_gap(exp(y)),
     steps=(
         Step(exp(y) - 1 - y, "definition of $g$; $\\log e^y = y$", "unfold"),
-        Step(y**2 / 2,
-             "the exponential series: $e^y - 1 - y - y^2/2 = \\sum_{m \\ge 3} y^m / m!$,"
-             " a sum of non-negative terms", rel=">=",
-             certificate=Sum(y**m / factorial(m), (m, 3, oo))),
+        Step(y**2 / 2 + series(y**m / factorial(m), m, 3),
+             "the exponential series $e^y = \\sum_{m \\ge 0} y^m/m!$", "unfold+doit"),
+        Step(y**2 / 2, "a series of non-negative terms", "nonneg", rel=">="),
     ),
     on_sheet=False,
     note="Positive for $y > 0$: $g(x) > 0$ for $x > 1$.",
@@ -49,34 +94,51 @@ gap_above_one = Claim(
 
 gap_below_one = Claim(
     "gap_below_one",
-    "$\\log x \\le x - 1$ for $x = e^{-w} \\le 1$",
+    "$\\log x \\le x - 1$ for $x = e^{-w} \\le 1$, with room $e^{-w} w^2/2$",
     start=gibbs_gap(exp(-w)),
     steps=(
         Step(exp(-w) - 1 + w, "definition of $g$; $\\log e^{-w} = -w$", "unfold"),
-        Step(exp(-w) * w**2 / 2,
-             "$1 + (w - 1) e^w = \\sum_{m \\ge 0} w^{m+2} / ((m + 2)\\, m!)$: $g$ is $e^{-w}$"
-             " times a series of non-negative terms", rel=">=",
-             certificate=Sum(exp(-w) * w ** (m + 2) / ((m + 2) * factorial(m)), (m, 1, oo))),
+        Step(exp(-w) * (w**2 / 2 + series(w ** (m + 2) / ((m + 2) * factorial(m)), m, 1)),
+             "$1 + (w - 1)e^w = \\sum_{m \\ge 0} w^{m+2} / ((m + 2)\\, m!)$ from the"
+             " exponential series", "unfold+doit"),
+        Step(exp(-w) * w**2 / 2, "$e^{-w}$ times a series of non-negative terms", "nonneg",
+             rel=">="),
     ),
     on_sheet=False,
-    note="Every $x > 0$ is $e^y$ or $e^{-w}$ with $y, w \\ge 0$: so $g(x) \\ge 0$, and"
-         " $g(x) = 0$ only at $x = 1$. This is the fact the certificates $g(q_i/p_i) \\ge 0$ use.",
+    note="Every $x > 0$ is $e^y$ or $e^{-w}$ with $y, w \\ge 0$: so"
+         " $g(x) \\ge \\min(1, x)(\\log x)^2/2 \\ge 0$, and $g(x) = 0$ only at $x = 1$.",
 )
 
 # --- KL divergence --------------------------------------------------------------------
 gibbs = Claim(
     "gibbs",
     "Gibbs' inequality",
+    given=NORMALISED,
     start=KL(p[i], q[i], i, n),
     steps=(
         Step(Sum(p[i] - q[i], (i, 1, n)),
              "$\\log x \\le x - 1$ at $x = q_i/p_i$, times $p_i > 0$: the difference is"
              " $\\sum_i p_i\\, g(q_i/p_i) \\ge 0$", rel=">=",
              certificate=Sum(p[i] * gibbs_gap(q[i] / p[i]), (i, 1, n))),
-        Step(0, "both distributions sum to one",
-             using=(Eq(Sum(p[i], (i, 1, n)), 1), Eq(Sum(q[i], (i, 1, n)), 1))),
+        Step(0, "both distributions sum to one", "sum", using=NORMALISED),
     ),
-    note="Equality needs $g(q_i/p_i) = 0$ for every $i$, that is $q = p$.",
+    note="Equality only at $q = p$ (next entry). Without $\\sum_i q_i = 1$ it can fail:"
+         " $p = (1)$, $q = (2)$ gives $-\\log 2$.",
+)
+
+kl_as_gaps = Claim(
+    "kl_as_gaps",
+    "KL divergence is a sum of Gibbs gaps: zero only at $q = p$",
+    given=NORMALISED,
+    start=KL(p[i], q[i], i, n),
+    steps=(
+        Step(Sum(p[i] * gibbs_gap(q[i] / p[i]), (i, 1, n)) + Sum(p[i] - q[i], (i, 1, n)),
+             "$p_i\\, g(q_i/p_i) = q_i - p_i + p_i \\log(p_i/q_i)$", "unfold+sum+expand_log"),
+        Step(Sum(p[i] * gibbs_gap(q[i] / p[i]), (i, 1, n)), "both distributions sum to one",
+             "sum", using=NORMALISED),
+    ),
+    note="Each $p_i\\, g(q_i/p_i) \\ge 0$, and $g(x) > 0$ for $x \\ne 1$ (the room"
+         " $y^2/2$, $e^{-w}w^2/2$ above): $\\operatorname{KL}(p \\| q) = 0 \\iff q = p$.",
 )
 
 self_divergence = Claim(
@@ -90,39 +152,79 @@ self_divergence = Claim(
 # --- Numeric checks ---------------------------------------------------------------------
 
 
-def check_log_bound(rng: np.random.Generator) -> Measurement:
-    """g(x) = x - 1 - log x >= 0 at x from 1e-300 to 1e300 and near 1, in 40-digit arithmetic."""
+def _mp_gap(value) -> float:
+    """g(x) = x - 1 - log x in 50-digit arithmetic, for an mpmath number x."""
     import mpmath
 
-    xs = np.concatenate([10.0 ** rng.uniform(-300, 300, 400), 1 + rng.normal(0, 1e-6, 100)])
-    with mpmath.workdps(40):
-        shortfall = max(float(max(1 - mpmath.mpf(float(t)) + mpmath.log(t), 0)) for t in xs)
-    return Measurement(shortfall, len(xs), 0.0,
-                       "largest value of log x - (x - 1) above 0, in 40-digit arithmetic, at x"
-                       " spread over 1e-300..1e300 and within 1e-6 of 1")
+    return value - 1 - mpmath.log(value)
 
 
-def check_kl_nonnegative(rng: np.random.Generator) -> Measurement:
-    """KL(p || q) in 50-digit mpmath is never negative, including near-zero probabilities."""
+def _room_check(sign: int):
+    """g(e^{sign t}) (mpmath) is at least the claimed room, and the room is tight as t -> 0."""
+
+    def check(rng: np.random.Generator, formula) -> Measurement:
+        import mpmath
+
+        ts = np.concatenate([10.0 ** rng.uniform(-4, 1.5, 40), [1e-6, 1e-3]])
+        worst = 0.0
+        with mpmath.workdps(50):
+            for t in ts:
+                gap = _mp_gap(mpmath.exp(sign * mpmath.mpf(float(t))))
+                room = float(formula(**{"y" if sign > 0 else "w": float(t)}))
+                worst = max(worst, float((room - gap) / gap))  # the bound must hold
+                if t < 1e-2:
+                    worst = max(worst, float(abs(gap - room) / gap) - 2 * float(t))  # tight
+        return Measurement(max(worst, 0.0), len(ts), 1e-12,
+                           "how far the room exceeds g (50-digit mpmath), relative; and for"
+                           " t < 0.01, |g - room|/g beyond 2t")
+
+    return check
+
+
+def _pair(rng: np.random.Generator, near: bool) -> tuple[np.ndarray, np.ndarray]:
+    size = int(rng.integers(2, 30))
+    p_ = rng.dirichlet(np.full(size, rng.choice([0.3, 1.0]))) + 1e-12
+    p_ /= p_.sum()
+    if near:
+        q_ = p_ * (1 + 1e-3 * rng.normal(size=size))
+    else:
+        q_ = rng.dirichlet(np.full(size, rng.choice([0.3, 1.0]))) + 1e-12
+    return p_, q_ / q_.sum()
+
+
+def _mp_kl(p_: np.ndarray, q_: np.ndarray) -> float:
     import mpmath
 
-    worst, cases = 0.0, 300
     with mpmath.workdps(50):
-        for _ in range(cases):
-            size = int(rng.integers(2, 30))
-            p_ = rng.dirichlet(np.full(size, rng.choice([0.05, 1.0])))
-            q_ = rng.dirichlet(np.full(size, rng.choice([0.05, 1.0])))
-            if rng.random() < 0.2:
-                q_ = p_ * (1 + 1e-9 * rng.normal(size=size))  # nearly equal: the hard case
-            q_[(rng.random(size) < 0.1) | (q_ == 0)] = 1e-300  # Dirichlet draws can underflow
-            p_, q_ = [mpmath.mpf(float(t)) for t in p_], [mpmath.mpf(float(t)) for t in q_]
-            sp_, sq_ = mpmath.fsum(p_), mpmath.fsum(q_)
-            kl = mpmath.fsum(a / sp_ * mpmath.log((a / sp_) / (b / sq_))
-                             for a, b in zip(p_, q_, strict=True) if a > 0)
-            worst = max(worst, float(-kl))
-    return Measurement(max(worst, 0.0), cases, 0.0,
-                       "largest -KL(p||q) over random pairs (normalised exactly in 50-digit"
-                       " arithmetic), including q within 1e-9 of p and entries of 1e-300")
+        return float(mpmath.fsum(mpmath.mpf(float(a)) * mpmath.log(mpmath.mpf(float(a))
+                                                                   / mpmath.mpf(float(b)))
+                                 for a, b in zip(p_, q_, strict=True)))
+
+
+def check_kl(rng: np.random.Generator, formula) -> Measurement:
+    """KL(p || q) from the claim's left side against 50-digit mpmath, and never negative."""
+    worst, cases = 0.0, 40
+    for case in range(cases):
+        p_, q_ = _pair(rng, near=case % 4 == 0)
+        got = float(formula(p=p_, q=q_, n=p_.size))
+        ref = _mp_kl(p_, q_)
+        worst = max(worst, abs(got - ref) / max(1e-3, ref), -ref)
+    return Measurement(worst, cases, 1e-9,
+                       "KL from the formula vs 50-digit mpmath (relative to max(1e-3, KL)),"
+                       " and -KL (never positive); some q within 1e-3 of p")
+
+
+def check_gaps(rng: np.random.Generator, formula) -> Measurement:
+    """sum_i p_i g(q_i/p_i) from the claim against 50-digit mpmath KL(p || q)."""
+    worst, cases = 0.0, 40
+    for case in range(cases):
+        p_, q_ = _pair(rng, near=case % 4 == 0)
+        got = float(formula(p=p_, q=q_, n=p_.size))
+        ref = _mp_kl(p_, q_)
+        worst = max(worst, abs(got - ref) / max(1e-3, ref))
+    return Measurement(worst, cases, 1e-9,
+                       "sum_i p_i g(q_i/p_i) from the formula vs 50-digit mpmath KL, relative to"
+                       " max(1e-3, KL); some q within 1e-3 of p")
 
 
 # --- The derivation ------------------------------------------------------------------------
@@ -134,28 +236,29 @@ DERIVATION = Derivation(
     gloss="$\\log x \\le x - 1$, proved by exponential series; summed over outcomes it gives"
           " $\\operatorname{KL}(p \\| q) \\ge 0$, zero only for $q = p$.",
     assumptions=(
-        "$p$ and $q$ are probability distributions over $n$ outcomes: $\\sum_i p_i = \\sum_i q_i"
-        " = 1$, every $p_i, q_i > 0$ (an outcome with $p_i = 0$ adds nothing to KL and is"
-        " dropped).",
+        "$p$ and $q$ are probability distributions over $n$ outcomes with every $p_i, q_i > 0$"
+        " (an outcome with $p_i = 0$ adds nothing to KL and is dropped).",
     ),
     definitions=(
         Definition("Gibbs gap", gibbs_gap(x), gibbs_gap.definition(x)),
         Definition("KL divergence", KL(p[i], q[i], i, n), KL.definition(p[i], q[i], i, n)),
     ),
-    claims=(gap_above_one, gap_below_one, gibbs, self_divergence),
+    claims=(gap_above_one, gap_below_one, gibbs, kl_as_gaps, self_divergence),
     checks=(
-        NumericCheck("log-bound", check_log_bound,
-                     "$\\log x \\le x - 1$ for $x$ from $10^{-300}$ to $10^{300}$ and near 1, in"
-                     " 40-digit arithmetic."),
-        NumericCheck("kl-nonnegative", check_kl_nonnegative,
-                     "KL divergence of random pairs, some nearly equal, in 50-digit arithmetic:"
-                     " never negative."),
+        NumericCheck("room-above", _room_check(+1), "$g(e^y) \\ge y^2/2$ in 50-digit"
+                     " arithmetic, tight as $y \\to 0$.", claim="gap_above_one"),
+        NumericCheck("room-below", _room_check(-1), "$g(e^{-w}) \\ge e^{-w}w^2/2$ in 50-digit"
+                     " arithmetic, tight as $w \\to 0$.", claim="gap_below_one"),
+        NumericCheck("kl", check_kl, "KL from the formula against 50-digit mpmath; never"
+                     " negative.", claim="gibbs", side="start"),
+        NumericCheck("gaps", check_gaps, "$\\sum_i p_i\\, g(q_i/p_i)$ against 50-digit KL.",
+                     claim="kl_as_gaps"),
     ),
-    notation={"g(x)": "the Gibbs gap $x - 1 - \\log x$", p: "a distribution over $n$ outcomes",
-              q: "a second distribution (the model)"},
+    notation={x: "a positive real number", y: "$\\log x$ for $x \\ge 1$",
+              w: "$-\\log x$ for $x \\le 1$"},
     sources=(
         "Cover and Thomas, Elements of Information Theory, 2nd ed. (2006), section 2.6: the"
-        " information inequality.",
+        " information inequality and its equality case.",
     ),
 )
 

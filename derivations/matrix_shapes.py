@@ -1,9 +1,22 @@
 """Matrix products: shapes, FLOPs, transposes, associativity, and the trace.
 
-Statement
-    An (m x k)(k x n) product is m x n and costs 2mkn FLOPs (one multiply and one add per
-    term of each of the mn dot products). (AB)^T = B^T A^T; (AB)C = A(BC), but the two
-    orders cost 2mn(k + p) and 2kp(m + n) FLOPs; tr(AB) = tr(BA), hence tr(ABC) = tr(CAB).
+Main results
+    matmul_flops      FLOPs(n1 x n2 . n2 x n3) = 2 n1 n2 n3, counting 2 per multiply-accumulate
+    schoolbook        the schoolbook product performs n1 n3 (2 n2 - 1) scalar operations
+    convention_gap    the convention counts n1 n3 more: one addition into zero per entry
+    left_first        FLOPs of (AB)C = 2 n1 n3 (n2 + n4)
+    right_first       FLOPs of A(BC) = 2 n2 n4 (n1 + n3)
+    transpose         (AB)^T = B^T A^T, entry by entry, for every shape
+    associativity     (AB)x = A(Bx)           (checked for sizes 1..3)
+    trace_cycle       tr(AB) = tr(BA)          (checked for sizes 1..3)
+
+"2 per multiply-accumulate" is a convention (PyTorch's FlopCounterMode, Kaplan et
+al.): an entry of an (n1 x n2)(n2 x n3) product takes n2 multiplications and
+n2 - 1 additions, so the schoolbook count is n1 n3 (2 n2 - 1). The numeric checks
+count the operations NumPy's own matrix product performs on counting scalars.
+
+The transpose identity is proved for symbolic shapes: SymPy writes the entry
+(r, c) of each side as its defining sum, and the two sums agree.
 
 Run on its own: ``python derivations/matrix_shapes.py``.
 """
@@ -12,10 +25,11 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
-from sympy import MatMul, Sum, Symbol, Trace, Transpose, symbols
+from sympy import IndexedBase, MatMul, Sum, Symbol, Trace, Transpose, symbols
 from sympy.core.symbol import Str
+from sympy.matrices.expressions.matexpr import MatrixElement
 
-from llmsym.model import (
+from llmsym.derivation import (
     Claim,
     Definition,
     Derivation,
@@ -25,20 +39,40 @@ from llmsym.model import (
     Sizes,
     Step,
 )
-from llmsym.notation import Notation
+from llmsym.notation import Notation, factors, minus, terms
 
 # --- Symbols -------------------------------------------------------------------
-m, k, n, p = symbols("m k n p", integer=True, positive=True)  # matrix dimensions
+n1, n2, n3, n4 = symbols("n_1 n_2 n_3 n_4", integer=True, positive=True)  # matrix dimensions
 i, j, l = symbols("i j l", integer=True, positive=True)  # row, column, inner index
-d = Symbol("d", integer=True, positive=True)  # the size of the square matrices checked
+row, col = symbols("r c", integer=True, nonnegative=True)  # a generic entry (0-based)
+d = Symbol("d_{sq}", integer=True, positive=True)  # size of the square matrices of sized checks
+
+
+class matrix(Notation):  # noqa: N801 - reads as the matrix it prints
+    """A matrix expression compared entry by entry: unfolds to its generic entry (r, c).
+
+    Printed as the matrix expression itself. SymPy writes the entry of a product or a
+    transpose of matrix symbols as its defining sum (``(AB)_{rc} = sum_l A_{rl} B_{lc}``);
+    entries of the matrix symbols become indexed symbols, so the checker can evaluate
+    them at random points. Two matrices whose generic entries agree for all ``r, c`` and
+    all shapes are equal.
+    """
+
+    nargs = 1
+
+    @classmethod
+    def definition(cls, m):
+        entry = m[row, col]
+        return entry.replace(lambda e: isinstance(e, MatrixElement),
+                             lambda e: IndexedBase(str(e.parent.name), real=True)[e.i, e.j])
+
+    def _latex(self, printer):
+        return printer._print(self.args[0])
 
 
 class EntryMatrix(sp.MatrixSymbol):
-    """A named matrix that ``doit`` writes out as real symbols once its shape is concrete.
-
-    ``A`` with shape d x d prints as ``A``; at d = 2, ``doit`` gives the matrix of
-    ``a_11, a_12, a_21, a_22``, so the checker can prove an identity entry by entry.
-    """
+    """A named square matrix that ``doit`` writes out as real symbols once its size is concrete
+    (for the claims checked size by size)."""
 
     def doit(self, **hints):
         rows, cols = self.shape
@@ -65,13 +99,14 @@ class EntryVector(EntryMatrix):
         return (self.args[1], sp.S.One)
 
 
-A, B = (EntryMatrix(name, d, d) for name in "AB")  # square d x d; see PADDING
-x = EntryVector("x", d)  # a column of C
-AB_entry, A_entry, B_entry = sp.IndexedBase("(AB)"), sp.IndexedBase("A"), sp.IndexedBase("B")
+A = sp.MatrixSymbol("A", n1, n2)
+B = sp.MatrixSymbol("B", n2, n3)
+As, Bs = (EntryMatrix(name, d, d) for name in "AB")  # square d x d, for the sized claims
+x = EntryVector("x", d)
 
 
 class flops(Notation):  # noqa: N801 - the name readers know
-    """``flops(m, k, n)``: the FLOPs of an (m x k)(k x n) product, 2 per multiply-add."""
+    """``flops(n1, n2, n3)``: FLOPs of an (n1 x n2)(n2 x n3) product, 2 per multiply-accumulate."""
 
     nargs = 3
 
@@ -79,142 +114,237 @@ class flops(Notation):  # noqa: N801 - the name readers know
     def definition(cls, rows, inner, cols):
         return Sum(Sum(Sum(2, (l, 1, inner)), (j, 1, cols)), (i, 1, rows))
 
-    def _latex(self, printer, exp=None):
+    def _latex(self, printer):
         rows, inner, cols = (printer._print(arg) for arg in self.args)
-        text = rf"\operatorname{{FLOPs}}({rows} \times {inner} \cdot {inner} \times {cols})"
-        return text if exp is None else rf"{text}^{{{exp}}}"
+        return rf"\operatorname{{FLOPs}}({rows} \times {inner} \cdot {inner} \times {cols})"
 
 
-PADDING = "Checked entry-wise for $d \\times d$ matrices; zero padding covers smaller shapes."
-PADDING_REMARK = (
-    "Identities of matrices are checked entry by entry for $d \\times d$ matrices of "
-    "independent symbols. A rectangular product is the top-left block of the product of the "
-    "matrices padded with zeros to $d \\times d$, so every shape with all dimensions at most "
-    "$d$ is covered; associativity is checked for a vector $x$, which covers each column of "
-    "a matrix $C$.")
+class schoolbook(Notation):  # noqa: N801
+    """Scalar operations of the schoolbook product: per entry, n2 multiplications and n2 - 1
+    additions (the products of a row and a column summed pairwise)."""
+
+    nargs = 3
+
+    @classmethod
+    def definition(cls, rows, inner, cols):
+        per_entry = Sum(1, (l, 1, inner)) + Sum(1, (l, 2, inner))
+        return Sum(Sum(per_entry, (j, 1, cols)), (i, 1, rows))
+
+    def _latex(self, printer):
+        rows, inner, cols = (printer._print(arg) for arg in self.args)
+        return (rf"\operatorname{{ops}}_{{\mathrm{{school}}}}"
+                rf"({rows} \times {inner} \cdot {inner} \times {cols})")
+
+
+DEF_FLOPS = Definition("FLOPs of a product", flops(n1, n2, n3), flops.definition(n1, n2, n3),
+                       note="two per multiply-accumulate, the convention of PyTorch's"
+                            " FlopCounterMode")
+DEF_SCHOOLBOOK = Definition("schoolbook operations", schoolbook(n1, n2, n3),
+                            schoolbook.definition(n1, n2, n3),
+                            note="per entry $n_2$ multiplications and $n_2 - 1$ additions")
+SHAPES = r"A \in \mathbb{R}^{n_1 \times n_2},\ B \in \mathbb{R}^{n_2 \times n_3}"
 
 # --- Claims --------------------------------------------------------------------
 
 matmul_flops = Claim(
     "matmul_flops",
-    "A matrix product costs 2mkn FLOPs",
-    start=flops(m, k, n),
-    steps=(Step(2 * m * k * n, "count the terms of the triple sum", "unfold+doit"),),
-    note="The result is $m \\times n$; each of its $mn$ entries is a dot product of length $k$: "
-         "$k$ multiplications and $k$ additions.",
+    "A matrix product costs $2n_1n_2n_3$ FLOPs",
+    start=flops(n1, n2, n3),
+    steps=(Step(factors(2, n1, n2, n3), "count the terms of the triple sum", "unfold+doit"),),
+    where=(DEF_FLOPS,),
+    note="The product is $n_1 \\times n_3$; each entry is a dot product of length $n_2$. "
+         "Two FLOPs per multiply-accumulate is a convention (claim schoolbook gives the"
+         " operations actually performed).",
+)
+
+schoolbook_count = Claim(
+    "schoolbook",
+    "The schoolbook product performs $n_1n_3(2n_2 - 1)$ operations",
+    start=schoolbook(n1, n2, n3),
+    steps=(Step(factors(n1, n3, 2 * n2 - 1), "count: $n_2 + (n_2 - 1)$ per entry, $n_1n_3$"
+                " entries", "unfold+doit"),),
+    where=(DEF_SCHOOLBOOK,),
+)
+
+convention_gap = Claim(
+    "convention_gap",
+    "The FLOP convention counts one addition more per entry",
+    start=minus(flops(n1, n2, n3), schoolbook(n1, n2, n3)),
+    steps=(Step(n1 * n3, "$2n_1n_2n_3 - n_1n_3(2n_2 - 1)$", "unfold+doit"),),
+    on_sheet=False,
+    note="The convention counts the first product of each entry as an addition into zero;"
+         " the difference is small next to $2n_1n_2n_3$ when $n_2$ is large.",
 )
 
 left_first = Claim(
     "left_first",
     "Cost of $(AB)C$",
-    start=flops(m, k, n) + flops(m, n, p),
-    steps=(Step(2 * m * n * (k + p), "$AB$ is $m \\times n$; add the two counts", "unfold+doit"),),
+    start=terms(flops(n1, n2, n3), flops(n1, n3, n4)),
+    steps=(Step(factors(2, n1, n3, n2 + n4), "$AB$ is $n_1 \\times n_3$; add the two counts",
+                "unfold+doit"),),
     on_sheet=False,
-    note="Dividing the difference of the two costs by $2mknp$ leaves $1/k + 1/p - 1/m - 1/n$: "
-         "$(AB)C$ is cheaper exactly when $1/k + 1/p < 1/m + 1/n$. For a vector "
-         "($p = 1$) and square $A, B$, $A(Bx)$ wins by a factor of about $n/2$.",
+    note="With $C \\in \\mathbb{R}^{n_3 \\times n_4}$. Dividing the difference of the two"
+         " orders' costs by $2n_1n_2n_3n_4$ leaves $1/n_2 + 1/n_4 - 1/n_1 - 1/n_3$: $(AB)C$ is"
+         " cheaper exactly when $1/n_2 + 1/n_4 < 1/n_1 + 1/n_3$. For a vector ($n_4 = 1$) and"
+         " square $A, B$, $A(Bx)$ wins by a factor of about $n/2$.",
 )
 
 right_first = Claim(
     "right_first",
     "Cost of $A(BC)$",
-    start=flops(k, n, p) + flops(m, k, p),
-    steps=(Step(2 * k * p * (m + n), "$BC$ is $k \\times p$; add the two counts", "unfold+doit"),),
+    start=terms(flops(n2, n3, n4), flops(n1, n2, n4)),
+    steps=(Step(factors(2, n2, n4, n1 + n3), "$BC$ is $n_2 \\times n_4$; add the two counts",
+                "unfold+doit"),),
     on_sheet=False,
 )
 
 transpose = Claim(
     "transpose",
     "Transpose of a product",
-    start=Transpose(MatMul(A, B)),
-    steps=(Step(MatMul(B.T, A.T), "entry $(i, j)$ of both sides is $\\sum_l A_{jl} B_{li}$",
-                "expand", sizes=Sizes(d, 1, 5)),),
-    note=PADDING,
+    start=matrix(Transpose(MatMul(A, B))),
+    steps=(Step(matrix(MatMul(B.T, A.T)),
+                "entry $(r, c)$ of both sides is $\\sum_{l} A_{cl} B_{lr}$", "unfold+sum"),),
+    where=(SHAPES,),
+    note="Proved entry by entry for every shape $n_1, n_2, n_3$.",
 )
 
 associativity = Claim(
     "associativity",
     "Products associate",
-    start=MatMul(MatMul(A, B, evaluate=False), x, evaluate=False),
-    steps=(Step(MatMul(A, MatMul(B, x, evaluate=False), evaluate=False),
-                "entry $i$ of both sides is $\\sum_{l, q} A_{il} B_{lq} x_q$", "expand",
-                sizes=Sizes(d, 1, 4)),),
+    start=MatMul(MatMul(As, Bs, evaluate=False), x, evaluate=False),
+    steps=(Step(MatMul(As, MatMul(Bs, x, evaluate=False), evaluate=False),
+                "entry $r$ of both sides is $\\sum_{l, q} A_{rl} B_{lq} x_q$", "expand",
+                sizes=Sizes(d, 1, 3)),),
     on_sheet=False,
-    note=PADDING + " Column by column it gives $(AB)C = A(BC)$.",
+    note="Checked for square $A, B$ of sizes 1..3 (a rectangular product is a block of a"
+         " square one padded with zeros); column by column it gives $(AB)C = A(BC)$.",
 )
 
 trace_cycle = Claim(
     "trace_cycle",
     "The trace of a product does not depend on the order of the two factors",
-    start=Trace(MatMul(A, B)),
-    steps=(Step(Trace(MatMul(B, A)), "both are $\\sum_{i, l} A_{il} B_{li}$", "doit+sum",
-                sizes=Sizes(d, 1, 6)),),
+    start=Trace(MatMul(As, Bs)),
+    steps=(Step(Trace(MatMul(Bs, As)), "both are $\\sum_{r, l} A_{rl} B_{lr}$", "doit+sum",
+                sizes=Sizes(d, 1, 3)),),
     on_sheet=False,
-    note=PADDING + " With $A := AB$ and $B := C$ it gives the cyclic rule "
-                   "$\\operatorname{tr}(ABC) = \\operatorname{tr}(CAB)$; only cyclic shifts: "
-                   "$\\operatorname{tr}(ABC) \\ne \\operatorname{tr}(BAC)$ in general.",
+    note="Checked for square matrices of sizes 1..3. With $A := AB$ and $B := C$ it gives the"
+         " cyclic rule $\\operatorname{tr}(ABC) = \\operatorname{tr}(CAB)$; only cyclic shifts:"
+         " $\\operatorname{tr}(ABC) \\ne \\operatorname{tr}(BAC)$ in general.",
 )
 
 # --- Results -------------------------------------------------------------------
 RESULTS = (
-    Result("matmul_flops", 2 * m * k * n, params=(m, k, n),
-           doc="FLOPs of an (m x k)(k x n) matrix product, 2 per multiply-add",
+    Result("matmul_flops", 2 * n1 * n2 * n3, params=(n1, n2, n3),
+           doc="FLOPs of an (n_1 x n_2)(n_2 x n_3) matrix product, 2 per multiply-accumulate",
            units="FLOPs", claim="matmul_flops", integer=True),
-    Result("matmul_chain_flops_left", 2 * m * n * (k + p), params=(m, k, n, p),
-           doc="FLOPs of (AB)C with A m x k, B k x n, C n x p", units="FLOPs",
+    Result("matmul_chain_flops_left", 2 * n1 * n3 * (n2 + n4), params=(n1, n2, n3, n4),
+           doc="FLOPs of (AB)C with A n_1 x n_2, B n_2 x n_3, C n_3 x n_4", units="FLOPs",
            claim="left_first", integer=True),
-    Result("matmul_chain_flops_right", 2 * k * p * (m + n), params=(m, k, n, p),
-           doc="FLOPs of A(BC) with A m x k, B k x n, C n x p", units="FLOPs",
+    Result("matmul_chain_flops_right", 2 * n2 * n4 * (n1 + n3), params=(n1, n2, n3, n4),
+           doc="FLOPs of A(BC) with A n_1 x n_2, B n_2 x n_3, C n_3 x n_4", units="FLOPs",
            claim="right_first", integer=True),
 )
 
 # --- Numeric checks --------------------------------------------------------------
 
 
-def counted_matmul(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, int]:
-    """The schoolbook product of x and y, and the number of scalar * and + it performed."""
-    rows, inner = x.shape
-    inner_y, cols = y.shape
-    if inner != inner_y:
-        raise ValueError(f"shapes {x.shape} and {y.shape} do not chain")
-    out, ops = np.zeros((rows, cols)), 0
-    for r in range(rows):
-        for c in range(cols):
-            acc = 0.0
-            for t in range(inner):
-                acc = acc + x[r, t] * y[t, c]
-                ops += 2  # one multiplication, one addition
-            out[r, c] = acc
-    return out, ops
+class Counted:
+    """A float that counts the multiplications and additions performed on it."""
+
+    __slots__ = ("value",)
+    multiplications = 0
+    additions = 0
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def __mul__(self, other: Counted) -> Counted:
+        Counted.multiplications += 1
+        return Counted(self.value * other.value)
+
+    def __add__(self, other: Counted | float) -> Counted:
+        Counted.additions += 1
+        return Counted(self.value + (other.value if isinstance(other, Counted) else other))
+
+    __radd__ = __add__
 
 
-def check_flop_count(rng: np.random.Generator) -> Measurement:
-    """Operations counted in a schoolbook product (and chains) against 2mkn, 2mn(k+p), 2kp(m+n)."""
-    worst, cases = 0, 12
-    for _ in range(cases):
-        rows, inner, cols, last = (int(x) for x in rng.integers(1, 7, size=4))
-        x, y, z = (rng.normal(size=s) for s in ((rows, inner), (inner, cols), (cols, last)))
-        xy, ops_xy = counted_matmul(x, y)
-        if xy.shape != (rows, cols) or not np.allclose(xy, x @ y, rtol=1e-12, atol=1e-12):
-            return Measurement(float("inf"), cases, 0.0, "the schoolbook product is wrong")
-        _, ops_xy_z = counted_matmul(xy, z)
-        yz, ops_yz = counted_matmul(y, z)
-        _, ops_x_yz = counted_matmul(x, yz)
-        worst = max(worst, abs(ops_xy - 2 * rows * inner * cols),
-                    abs(ops_xy + ops_xy_z - 2 * rows * cols * (inner + last)),
-                    abs(ops_yz + ops_x_yz - 2 * inner * last * (rows + cols)))
-    return Measurement(float(worst), cases, 0.0,
-                       "exact operation counts of a schoolbook product (checked against numpy @) "
-                       "vs the closed forms")
+def counted_product(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """NumPy's own matrix product of x and y on counting scalars: (result, *, +)."""
+    wrap = np.vectorize(Counted, otypes=[object])
+    Counted.multiplications = Counted.additions = 0
+    out = wrap(x) @ wrap(y)
+    values = np.array([[c.value for c in r] for r in out], dtype=float).reshape(out.shape)
+    return values, Counted.multiplications, Counted.additions
+
+
+def _shapes(rng: np.random.Generator, count: int) -> list[tuple[int, ...]]:
+    """Random dimensions 1..6, with a 1 in some of them (vectors, inner dimension 1)."""
+    return [tuple(int(v) for v in rng.integers(1, 7, size=4)) for _ in range(count)]
+
+
+def check_flops(rng: np.random.Generator, formula) -> Measurement:
+    """2 n1 n2 n3 from the claim against 2 x the multiply-accumulates NumPy's product performs."""
+    worst, cases = 0.0, 12
+    for a, b, c, _ in _shapes(rng, cases):
+        x, y = rng.normal(size=(a, b)), rng.normal(size=(b, c))
+        values, mults, _adds = counted_product(x, y)
+        if not np.allclose(values, x @ y, rtol=1e-12, atol=1e-12):
+            return Measurement(float("inf"), cases, 0.0, "the counted product is wrong")
+        worst = max(worst, abs(float(formula(n_1=a, n_2=b, n_3=c)) - 2 * mults))
+    return Measurement(worst, cases, 0.0,
+                       "2 n1 n2 n3 from the formula vs twice the multiplications (each one"
+                       " accumulated) NumPy's matmul performs on counting scalars")
+
+
+def check_schoolbook(rng: np.random.Generator, formula) -> Measurement:
+    """n1 n3 (2 n2 - 1) from the claim against the * and + NumPy's product performs."""
+    worst, cases = 0.0, 12
+    for a, b, c, _ in _shapes(rng, cases):
+        _, mults, adds = counted_product(rng.normal(size=(a, b)), rng.normal(size=(b, c)))
+        worst = max(worst, abs(float(formula(n_1=a, n_2=b, n_3=c)) - (mults + adds)))
+    return Measurement(worst, cases, 0.0,
+                       "n1 n3 (2 n2 - 1) from the formula vs multiplications + additions counted"
+                       " in NumPy's matmul on counting scalars")
+
+
+def check_gap(rng: np.random.Generator, formula) -> Measurement:
+    """n1 n3 from the claim against 2 x multiplications - (multiplications + additions)."""
+    worst, cases = 0.0, 12
+    for a, b, c, _ in _shapes(rng, cases):
+        _, mults, adds = counted_product(rng.normal(size=(a, b)), rng.normal(size=(b, c)))
+        worst = max(worst, abs(float(formula(n_1=a, n_3=c)) - (2 * mults - mults - adds)))
+    return Measurement(worst, cases, 0.0,
+                       "n1 n3 from the formula vs (2 per multiply) - (operations counted)")
+
+
+def _chain_check(order: str):
+    def check(rng: np.random.Generator, formula) -> Measurement:
+        worst, cases = 0.0, 8
+        for a, b, c, e in _shapes(rng, cases):
+            x, y, z = (rng.normal(size=s) for s in ((a, b), (b, c), (c, e)))
+            if order == "left":
+                xy, m1, _ = counted_product(x, y)
+                _, m2, _ = counted_product(xy, z)
+            else:
+                yz, m1, _ = counted_product(y, z)
+                _, m2, _ = counted_product(x, yz)
+            got = float(formula(n_1=a, n_2=b, n_3=c, n_4=e))
+            worst = max(worst, abs(got - 2 * (m1 + m2)))
+        return Measurement(worst, cases, 0.0,
+                           f"the {order}-first chain cost from the formula vs twice the"
+                           " multiplications counted in both NumPy products")
+
+    return check
 
 
 def check_identities(rng: np.random.Generator) -> Measurement:
-    """(AB)^T = B^T A^T, (AB)C = A(BC), tr(ABC) = tr(CAB) on random rectangular matrices."""
-    worst, cases = 0.0, 200
+    """Experiment: (AB)^T = B^T A^T, (AB)C = A(BC), tr(ABC) = tr(CAB) on random float matrices."""
+    worst, cases = 0.0, 60
     for _ in range(cases):
-        rows, inner, cols, last = (int(x) for x in rng.integers(1, 40, size=4))
-        x, y = rng.normal(size=(rows, inner)), rng.normal(size=(inner, cols))
-        z, w = rng.normal(size=(cols, last)), rng.normal(size=(cols, rows))
+        a, b, c, e = (int(v) for v in rng.integers(1, 40, size=4))
+        x, y = rng.normal(size=(a, b)), rng.normal(size=(b, c))
+        z, w = rng.normal(size=(c, e)), rng.normal(size=(c, a))
         scale = np.linalg.norm(x) * np.linalg.norm(y)
         worst = max(worst, float(np.max(np.abs((x @ y).T - y.T @ x.T))) / scale)
         worst = max(worst, float(np.max(np.abs((x @ y) @ z - x @ (y @ z))))
@@ -234,7 +364,7 @@ def _sci(value: int) -> str:
 
 def example_chain() -> tuple[str, str]:
     """(AB)x against A(Bx) for 4096 x 4096 matrices and a vector, from the results."""
-    sizes = {m: 4096, k: 4096, n: 4096, p: 1}
+    sizes = {n1: 4096, n2: 4096, n3: 4096, n4: 1}
     left, right = (int(r.expr.subs(sizes)) for r in RESULTS[1:])
     return ("the two orders of $ABx$ with $A, B \\in \\mathbb{R}^{4096 \\times 4096}$",
             rf"(AB)x:\ {_sci(left)}\ \text{{FLOPs}}, \qquad A(Bx):\ {_sci(right)}\ \text{{FLOPs}}")
@@ -246,30 +376,41 @@ DERIVATION = Derivation(
     title="Matrix products: shapes and cost",
     topic="Foundations",
     order=2,
-    gloss="An $(m \\times k)(k \\times n)$ product is $m \\times n$ and costs $2mkn$ FLOPs; "
-          "associativity is free, but the order of a chain decides its cost.",
+    gloss="An $(n_1 \\times n_2)(n_2 \\times n_3)$ product is $n_1 \\times n_3$ and costs"
+          " $2n_1n_2n_3$ FLOPs by convention; associativity is free, but the order of a chain"
+          " decides its cost.",
     assumptions=(
-        "$A \\in \\mathbb{R}^{m \\times k}$, $B \\in \\mathbb{R}^{k \\times n}$, "
-        "$C \\in \\mathbb{R}^{n \\times p}$; for the trace, $B \\in \\mathbb{R}^{k \\times m}$.",
-        "FLOPs count 2 per multiply-add (the convention of PyTorch's FlopCounterMode).",
+        "$A \\in \\mathbb{R}^{n_1 \\times n_2}$, $B \\in \\mathbb{R}^{n_2 \\times n_3}$,"
+        " $C \\in \\mathbb{R}^{n_3 \\times n_4}$.",
+        "FLOPs count 2 per multiply-accumulate (the convention of PyTorch's FlopCounterMode);"
+        " the schoolbook product performs one addition fewer per entry.",
     ),
-    definitions=(
-        Definition("matrix product", AB_entry[i, j], Sum(A_entry[i, l] * B_entry[l, j], (l, 1, k)),
-                   note="for $1 \\le i \\le m$ and $1 \\le j \\le n$: $AB$ is $m \\times n$"),
-        Definition("FLOPs of a product", flops(m, k, n), flops.definition(m, k, n)),
-    ),
-    claims=(matmul_flops, left_first, right_first, transpose, associativity, trace_cycle),
+    definitions=(DEF_FLOPS, DEF_SCHOOLBOOK),
+    claims=(matmul_flops, schoolbook_count, convention_gap, left_first, right_first, transpose,
+            associativity, trace_cycle),
     results=RESULTS,
     checks=(
-        NumericCheck("flop_count", check_flop_count,
-                     "Scalar operations counted in a schoolbook product, and in both orders of a "
-                     "chain, equal $2mkn$, $2mn(k+p)$ and $2kp(m+n)$ exactly."),
-        NumericCheck("identities", check_identities,
-                     "Transpose, associativity and cyclic trace on random rectangular matrices."),
+        NumericCheck("flops", check_flops, "$2n_1n_2n_3$ against twice the multiplications"
+                     " NumPy's matrix product performs on counting scalars.",
+                     claim="matmul_flops"),
+        NumericCheck("schoolbook", check_schoolbook, "$n_1n_3(2n_2 - 1)$ against the"
+                     " multiplications and additions NumPy's product performs.",
+                     claim="schoolbook"),
+        NumericCheck("gap", check_gap, "$n_1n_3$ against the counted difference.",
+                     claim="convention_gap"),
+        NumericCheck("left-first", _chain_check("left"), "$(AB)C$ from counted products.",
+                     claim="left_first"),
+        NumericCheck("right-first", _chain_check("right"), "$A(BC)$ from counted products.",
+                     claim="right_first"),
+        NumericCheck("identities", check_identities, "Experiment: transpose, associativity and"
+                     " cyclic trace on random rectangular matrices."),
     ),
-    notation={d: "the size of the square matrices an identity was checked for"},
-    remarks=(PADDING_REMARK,),
-    sources=("Golub and Van Loan, Matrix Computations (4th ed., 2013), sections 1.1 and 1.2.",),
+    notation={n1: "rows of $A$", n2: "columns of $A$, rows of $B$", n3: "columns of $B$",
+              n4: "columns of $C$", d: "size of the square matrices a sized claim was checked"
+              " for"},
+    sources=("Golub and Van Loan, Matrix Computations (4th ed., 2013), sections 1.1 and 1.2.",
+             "Kaplan et al., Scaling Laws for Neural Language Models (2020), section 2.1:"
+             " 2 FLOPs per multiply-accumulate."),
     examples=(example_chain,),
 )
 

@@ -1,10 +1,14 @@
 """The chain rule of probability and the log-likelihood of an autoregressive model.
 
-Statement
-    With prefix probabilities P_t = p(x_1, ..., x_t), P_0 = 1, and conditionals
-    p(x_t | x_<t) = P_t / P_{t-1}:  p(x_1..x_T) = prod_t p(x_t | x_<t), so
-    log p(x_1..x_T) = sum_t log p(x_t | x_<t), and the perplexity
-    exp(-(1/T) sum_t log p(x_t | x_<t)) equals p(x_1..x_T)^(-1/T).
+Main results
+    log_likelihood   p(x_<1) = 1  ⊢  log p(x_1..x_s) = sum_t log p(x_t | x_<t)   (every s)
+    chain_rule       p(x_1..x_s) = prod_t p(x_t | x_<t), from the log form   (every s)
+    perplexity       p(x_1..x_s)^(-1/s) = exp(-(1/s) sum_t log p(x_t | x_<t))
+
+With prefix probabilities P_t = p(x_1, ..., x_t) > 0, the empty prefix certain
+(P_0 = 1), and the conditional p(x_t | x_<t) := P_t / P_{t-1}, the log form is a
+telescoping sum, proved for every length s; the product form follows by
+exponentiating (e^{sum_t log c_t} = prod_t c_t for c_t > 0).
 
 Run on its own: ``python derivations/probability_chain_rule.py``.
 """
@@ -14,17 +18,25 @@ from __future__ import annotations
 import numpy as np
 from sympy import Eq, IndexedBase, Product, Rational, Sum, Symbol, exp, log
 
-from llmsym.model import Claim, Definition, Derivation, Measurement, NumericCheck, Sizes, Step
-from llmsym.notation import Notation
+from llmsym.derivation import (
+    Claim,
+    Definition,
+    Derivation,
+    Hypothesis,
+    Measurement,
+    NumericCheck,
+    Step,
+)
+from llmsym.notation import Notation, held
 
 # --- Symbols -------------------------------------------------------------------
-T = Symbol("T", integer=True, positive=True)  # sequence length
+s = Symbol("s", integer=True, positive=True)  # sequence length
 t = Symbol("t", integer=True, positive=True)  # position
 P = IndexedBase("P", positive=True)  # P_t = p(x_1, ..., x_t), the prefix probabilities
 
 
 class joint(Notation):  # noqa: N801 - reads like the maths
-    """``joint(t)``: p(x_1, ..., x_t), the probability of the first t tokens, P_t."""
+    """``joint(t)``: p(x_1, ..., x_t), the probability of the first t tokens (P_t)."""
 
     nargs = 1
 
@@ -32,84 +44,101 @@ class joint(Notation):  # noqa: N801 - reads like the maths
     def definition(cls, length):
         return P[length]
 
-    def _latex(self, printer, exp=None):
-        text = rf"p(x_1, \dots, x_{{{printer._print(self.args[0])}}})"
-        return text if exp is None else rf"{text}^{{{exp}}}"
+    def _eval_is_positive(self):
+        return True
+
+    def _latex(self, printer):
+        length = self.args[0]
+        if length == 0:
+            return r"p(x_{<1})"
+        return rf"p(x_1, \dots, x_{{{printer._print(length)}}})"
 
 
 class cond(Notation):  # noqa: N801
-    """``cond(t)``: p(x_t | x_<t) = P_t / P_{t-1}, the model's next-token probability."""
+    """``cond(t)``: p(x_t | x_<t) = p(x_1..x_t) / p(x_1..x_{t-1}), the next-token probability."""
 
     nargs = 1
 
     @classmethod
     def definition(cls, position):
-        return P[position] / P[position - 1]
+        return joint(position) / joint(position - 1)
 
-    def _latex(self, printer, exp=None):
+    def _eval_is_positive(self):
+        return True
+
+    def _latex(self, printer):
         pos = printer._print(self.args[0])
-        text = rf"p(x_{{{pos}}} \mid x_{{<{pos}}})"
-        return text if exp is None else rf"{text}^{{{exp}}}"
+        return rf"p(x_{{{pos}}} \mid x_{{<{pos}}})"
 
 
-EMPTY_PREFIX = (Eq(P[0], 1),)  # the empty prefix has probability 1
+# --- Premises --------------------------------------------------------------------
+empty_prefix = Hypothesis(Eq(joint(0), 1), "the empty prefix is certain")
+DEF_COND = Definition("conditional probability", cond(t), joint(t) / joint(t - 1),
+                      note="every prefix has positive probability")
 
 # --- Claims --------------------------------------------------------------------
 
-chain_rule = Claim(
-    "chain_rule",
-    "Chain rule of probability",
-    start=joint(T),
-    steps=(
-        Step(P[T] / P[0], "$P_0 = 1$: the empty prefix is certain", "unfold", using=EMPTY_PREFIX),
-        Step(Product(P[t] / P[t - 1], (t, 1, T)), "the product telescopes", "cancel",
-             sizes=Sizes(T, 1, 6)),
-        Step(Product(cond(t), (t, 1, T)), "definition of the conditional probability", "unfold"),
-    ),
-    note="SymPy does not telescope a symbolic product: this form is checked for $T \\le 6$, "
-         "the log form below for every $T$.",
-)
+with held():  # lines SymPy would simplify at once
+    with_empty = log(joint(s)) - log(joint(0))
+    exp_log = exp(log(joint(s)))
+    power_form = exp(-log(joint(s)) / s)
 
 log_likelihood = Claim(
     "log_likelihood",
     "Sequence log-likelihood is a sum over tokens",
-    start=log(joint(T)),
+    given=(empty_prefix,),
+    start=log(joint(s)),
     steps=(
-        Step(log(P[T]) - log(P[0]), "$\\log P_0 = \\log 1 = 0$", "unfold", using=EMPTY_PREFIX),
-        Step(Sum(log(P[t]) - log(P[t - 1]), (t, 1, T)), "a telescoping sum", "doit"),
-        Step(Sum(log(cond(t)), (t, 1, T)),
+        Step(with_empty, "$\\log p(x_{<1}) = \\log 1 = 0$", "expand", using=(empty_prefix,)),
+        Step(Sum(log(joint(t)) - log(joint(t - 1)), (t, 1, s)), "a telescoping sum", "doit"),
+        Step(Sum(log(cond(t)), (t, 1, s)),
              "$\\log(a/b) = \\log a - \\log b$; definition of the conditional",
              "unfold+sum+expand_log"),
     ),
+    where=(DEF_COND,),
     note="The training objective of an autoregressive LM: one term per position.",
+)
+
+chain_rule = Claim(
+    "chain_rule",
+    "Chain rule of probability",
+    start=joint(s),
+    steps=(
+        Step(exp_log, "$p = e^{\\log p}$ for $p > 0$", "cancel"),
+        Step(exp(Sum(log(cond(t)), (t, 1, s))), "the log form", "expand",
+             using=(log_likelihood,)),
+        Step(Product(cond(t), (t, 1, s)),
+             "$e^{\\sum_t \\log c_t} = \\prod_t c_t$ for $c_t > 0$", "expand"),
+    ),
+    where=(DEF_COND,),
+    note="Proved for every length $s$ from the log form.",
 )
 
 perplexity = Claim(
     "perplexity",
     "Perplexity is the inverse geometric mean of the next-token probabilities",
-    start=exp(-Sum(log(cond(t)), (t, 1, T)) / T),
+    start=joint(s) ** (-Rational(1) / s),
     steps=(
-        Step(exp(-log(joint(T)) / T), "the sequence log-likelihood above",
-             using=(Eq(Sum(log(cond(t)), (t, 1, T)), log(joint(T))),)),
-        Step(joint(T) ** (-Rational(1) / T), "$e^{c \\log p} = p^c$ for $p > 0$",
-             "unfold+powdenest"),
+        Step(power_form, "$p^c = e^{c \\log p}$ for $p > 0$", "powsimp+powdenest"),
+        Step(exp(-Sum(log(cond(t)), (t, 1, s)) / s), "the log form", "expand",
+             using=(log_likelihood,)),
     ),
     on_sheet=False,
-    note="The exponent $-\\frac{1}{T}\\sum_t \\log p(x_t \\mid x_{<t})$ is the mean negative "
-         "log-likelihood per token (the cross-entropy loss in nats).",
+    note="The exponent $-\\frac{1}{s}\\sum_t \\log p(x_t \\mid x_{<t})$ is the mean negative"
+         " log-likelihood per token (the cross-entropy loss in nats).",
 )
 
 # --- Numeric checks --------------------------------------------------------------
 
 
-def _conditionals(table: np.ndarray, seq: tuple[int, ...]) -> list[float]:
-    """p(x_t | x_<t) for one sequence, by marginalising the joint table over the suffix."""
-    out, prefix_mass = [], 1.0
+def _prefixes(table: np.ndarray, seq: tuple[int, ...]) -> dict[int, float]:
+    """P_0 = 1 and P_t = p(x_1..x_t) by marginalising the joint table over the suffix.
+
+    Keyed for the formula's 1-based reading: entry t - 1 holds P_t (so P_0 sits at -1).
+    """
+    out = {-1: 1.0}
     for pos in range(len(seq)):
-        # P(x_1..x_{pos+1}): sum the joint over every continuation of the prefix.
-        mass = float(table[seq[: pos + 1]].sum())
-        out.append(mass / prefix_mass)
-        prefix_mass = mass
+        out[pos] = float(table[seq[: pos + 1]].sum())
     return out
 
 
@@ -119,37 +148,55 @@ def _random_joint(rng: np.random.Generator, vocab: int, length: int) -> np.ndarr
     return weights / weights.sum()
 
 
+def _sequences(rng: np.random.Generator, tables: int = 3):
+    """(table, sequence, prefixes) for every sequence of a few random joint tables."""
+    for _ in range(tables):
+        vocab, length = int(rng.integers(2, 4)), int(rng.integers(1, 5))
+        table = _random_joint(rng, vocab, length)
+        for seq in np.ndindex(*table.shape):
+            yield table, seq, _prefixes(table, seq)
+
+
 def check_chain_rule(rng: np.random.Generator) -> Measurement:
-    """Product and log-sum of marginalised conditionals vs the joint table, every sequence."""
+    """Experiment: conditionals by marginalising random joint tables multiply to the joint.
+
+    Not tied to the claim: the formula harness cannot evaluate a symbolic product
+    (lambdify has no printer for Product); the log form's check is tied instead.
+    """
     worst, cases = 0.0, 0
-    for _ in range(6):
-        vocab, length = int(rng.integers(2, 5)), int(rng.integers(1, 5))
-        table = _random_joint(rng, vocab, length)
-        for seq in np.ndindex(*table.shape):
-            conds = _conditionals(table, seq)
-            joint_p = float(table[seq])
-            worst = max(worst, abs(float(np.prod(conds)) / joint_p - 1),
-                        abs(float(np.sum(np.log(conds))) - np.log(joint_p))
-                        / max(1.0, abs(np.log(joint_p))))
-            cases += 1
+    for table, seq, prefixes in _sequences(rng):
+        product = float(np.prod([prefixes[k] / prefixes[k - 1] for k in range(len(seq))]))
+        worst = max(worst, abs(product / float(table[seq]) - 1))
+        cases += 1
     return Measurement(worst, cases, 1e-12,
-                       "conditionals by marginalising random joint tables (vocab 2..4, length "
-                       "1..4): their product and log-sum vs the joint entry")
+                       "product of conditionals (prefix masses by marginalising random joint"
+                       " tables, vocab 2..3, length 1..4) vs the joint entry")
 
 
-def check_perplexity(rng: np.random.Generator) -> Measurement:
-    """exp(mean NLL) from a token-by-token model vs p(x)^(-1/T) from the joint table."""
+def check_log_likelihood(rng: np.random.Generator, formula) -> Measurement:
+    """sum_t log p(x_t | x_<t) from the claim vs the log of the joint entry."""
     worst, cases = 0.0, 0
-    for _ in range(5):
-        vocab, length = int(rng.integers(2, 5)), int(rng.integers(1, 5))
-        table = _random_joint(rng, vocab, length)
-        for seq in np.ndindex(*table.shape):
-            nll = -float(np.mean(np.log(_conditionals(table, seq))))
-            reference = float(table[seq]) ** (-1.0 / length)
-            worst = max(worst, abs(np.exp(nll) / reference - 1))
-            cases += 1
+    for table, seq, prefixes in _sequences(rng):
+        got = float(formula(P=prefixes, s=len(seq)))
+        ref = float(np.log(table[seq]))
+        worst = max(worst, abs(got - ref) / max(1.0, abs(ref)))
+        cases += 1
+    return Measurement(worst, cases, 1e-12,
+                       "sum of log conditionals from the formula vs log of the joint entry")
+
+
+def check_perplexity(rng: np.random.Generator, formula) -> Measurement:
+    """p(x)^(-1/s) from the claim's left side vs exp of the mean per-token NLL."""
+    worst, cases = 0.0, 0
+    for _table, seq, prefixes in _sequences(rng):
+        conds = [prefixes[k] / prefixes[k - 1] for k in range(len(seq))]
+        ref = float(np.exp(-np.mean(np.log(conds))))
+        got = float(formula(P=prefixes, s=len(seq)))
+        worst = max(worst, abs(got / ref - 1))
+        cases += 1
     return Measurement(worst, cases, 1e-10,
-                       "exp of the mean per-token NLL vs the joint probability to the power -1/T")
+                       "p(x_1..x_s)^(-1/s) from the formula vs exp of the mean NLL of the"
+                       " marginalised conditionals")
 
 
 def example_sentence() -> tuple[str, str]:
@@ -168,26 +215,27 @@ DERIVATION = Derivation(
     title="Chain rule of probability and sequence log-likelihood",
     topic="Foundations",
     order=4,
-    gloss="A sequence's probability is the product of next-token probabilities, so its "
-          "log-likelihood is their sum: the objective of every autoregressive LM.",
+    gloss="A sequence's probability is the product of next-token probabilities, so its"
+          " log-likelihood is their sum: the objective of every autoregressive LM.",
     assumptions=(
-        "Every prefix has positive probability: $P_t = p(x_1, \\dots, x_t) > 0$, and "
-        "$P_0 = 1$ for the empty prefix.",
+        "Every prefix has positive probability, $p(x_1, \\dots, x_t) > 0$, and the empty prefix"
+        " has probability 1.",
     ),
     definitions=(
         Definition("prefix probability", joint(t), joint.definition(t)),
-        Definition("conditional probability", cond(t), cond.definition(t)),
+        DEF_COND,
     ),
-    claims=(chain_rule, log_likelihood, perplexity),
+    claims=(log_likelihood, chain_rule, perplexity),
     checks=(
-        NumericCheck("chain_rule", check_chain_rule,
-                     "Random joint distributions over short sequences: conditionals obtained by "
-                     "marginalising, multiplied (and log-summed), reproduce every joint entry."),
-        NumericCheck("perplexity", check_perplexity,
-                     "$\\exp$ of the mean per-token NLL equals $p(x_{1:T})^{-1/T}$."),
+        NumericCheck("log-likelihood", check_log_likelihood, "Log conditionals from"
+                     " marginalising random joint tables sum to the log joint.",
+                     claim="log_likelihood"),
+        NumericCheck("chain-rule", check_chain_rule, "Experiment: conditionals from"
+                     " marginalising random joint tables multiply to every joint entry."),
+        NumericCheck("perplexity", check_perplexity, "$p(x_{1:s})^{-1/s}$ equals $e$ to the"
+                     " mean per-token NLL.", claim="perplexity", side="start"),
     ),
-    notation={P: "$P_t = p(x_1, \\dots, x_t)$, the probability of the first $t$ tokens",
-              T: "the sequence length"},
+    notation={P: "$P_t = p(x_1, \\dots, x_t)$, the probability of the first $t$ tokens"},
     sources=("Bengio, Ducharme, Vincent and Jauvin, A Neural Probabilistic Language Model, "
              "JMLR 3 (2003), section 1: the autoregressive factorisation.",),
     examples=(example_sentence,),

@@ -1,10 +1,16 @@
 """Vectors: the dot product, its angle, and cosine similarity.
 
-Statement
-    In the plane, a = r_a (cos alpha, sin alpha) and b = r_b (cos beta, sin beta) give
-    a.b = r_a r_b cos(alpha - beta) = |a| |b| cos(theta). For real n-vectors
-    |a - b|^2 = |a|^2 + |b|^2 - 2 a.b (the law of cosines); cosine similarity does
-    not change when a is scaled by c > 0; for unit vectors |a - b|^2 = 2 - 2 cos(a, b).
+Main results
+    polar_dot         in the plane, a.b = |a| |b| cos(alpha - beta): the angle formula is a theorem
+    law_of_cosines    |a - b|^2 = |a|^2 + |b|^2 - 2 a.b, for real n-vectors
+    scale_invariance  cos(lambda a, b) = cos(a, b) for lambda > 0
+    unit_distance     |a| = |b| = 1  ⊢  |a - b|^2 = 2 - 2 cos(a, b)
+
+In the plane the angle formula is proved from polar coordinates; in R^n (n > 2) the
+angle between two vectors is *defined* by cos(theta) = a.b / (|a| |b|) (the
+Cauchy-Schwarz inequality makes it lie in [-1, 1]), which is what cosine
+similarity computes. The checks compare with Kahan's angle formula, which never
+forms a dot product.
 
 Run on its own: ``python derivations/vectors_dot_cosine.py``.
 """
@@ -15,79 +21,82 @@ import numpy as np
 import sympy as sp
 from sympy import Eq, IndexedBase, Sum, Symbol, cos, sin, sqrt, symbols
 
-from llmsym.model import Claim, Definition, Derivation, Measurement, NumericCheck, Step
-from llmsym.notation import Notation, vector_latex
+from llmsym.derivation import (
+    Claim,
+    Definition,
+    Derivation,
+    Hypothesis,
+    Measurement,
+    NumericCheck,
+    Step,
+)
+from llmsym.notation import Notation, factors, norm, terms, vector_latex
 
 # --- Notation ----------------------------------------------------------------
-
-
-def _vector(printer, body, index) -> str:
-    """A vector in bold, in parentheses when it is a sum such as ``a - b``."""
-    text = vector_latex(printer, body, index)
-    return rf"\left({text}\right)" if isinstance(body, sp.Add) else text
 
 
 class dot(Notation):  # noqa: N801 - the name readers know
     """``dot(a_i, b_i, i, n)`` = sum_i a_i b_i, printed ``a . b``."""
 
     nargs = 4
+    bound = (2,)
 
     @classmethod
     def definition(cls, a, b, i, n):
         return Sum(a * b, (i, 1, n))
 
-    def _latex(self, printer, exp=None):
+    def _latex(self, printer):
         a, b, i, _n = self.args
-        left, right = (_vector(printer, v, i) for v in (a, b))
-        text = rf"{left} \cdot {right}"
-        return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
-
-
-class norm(Notation):  # noqa: N801
-    """``norm(a_i, i, n)`` = sqrt(sum_i a_i^2), the Euclidean length ``|a|``."""
-
-    nargs = 3
-
-    @classmethod
-    def definition(cls, a, i, n):
-        return sqrt(Sum(a**2, (i, 1, n)))
-
-    def _latex(self, printer, exp=None):
-        a, i, _n = self.args
-        text = rf"\left\|{vector_latex(printer, a, i)}\right\|"
-        return text if exp is None else f"{text}^{{{exp}}}"
+        left, right = (vector_latex(printer, v, i) for v in (a, b))
+        left, right = (rf"\left({t}\right)" if isinstance(v, sp.Add) else t
+                       for t, v in ((left, a), (right, b)))
+        return rf"{left} \cdot {right}"
 
 
 class cos_sim(Notation):  # noqa: N801
     """``cos_sim(a_i, b_i, i, n)`` = a.b / (|a| |b|), the cosine similarity."""
 
     nargs = 4
+    bound = (2,)
 
     @classmethod
     def definition(cls, a, b, i, n):
         return dot.definition(a, b, i, n) / (norm.definition(a, i, n) * norm.definition(b, i, n))
 
-    def _latex(self, printer, exp=None):
+    def _latex(self, printer):
         a, b, i, _n = self.args
         left, right = (vector_latex(printer, v, i) for v in (a, b))
-        name = r"\cos" if exp is None else rf"\cos^{{{exp}}}"
-        return rf"{name}\left({left}, {right}\right)"
+        return rf"\cos\left({left}, {right}\right)"
 
 
 # --- Symbols -------------------------------------------------------------------
 n = Symbol("n", integer=True, positive=True)  # dimension
 i = Symbol("i", integer=True, positive=True)  # component index
 a, b = IndexedBase("a", real=True), IndexedBase("b", real=True)  # two real vectors
-c = Symbol("c", positive=True)  # a positive scale
+lam = Symbol("lambda", positive=True)  # a positive scale
 r_a, r_b = symbols("r_a r_b", positive=True)  # lengths of two plane vectors
 alpha, beta = symbols("alpha beta", real=True)  # their directions
+
+# --- Premises --------------------------------------------------------------------
+unit_a = Hypothesis(Eq(norm(a[i], i, n), 1), "$\\mathbf{a}$ is a unit vector")
+unit_b = Hypothesis(Eq(norm(b[i], i, n), 1), "$\\mathbf{b}$ is a unit vector")
+
+# --- Definitions ------------------------------------------------------------------
+DEFINITIONS = (
+    Definition("dot product", dot(a[i], b[i], i, n), dot.definition(a[i], b[i], i, n)),
+    Definition("Euclidean norm", norm(a[i], i, n), norm.definition(a[i], i, n)),
+    Definition("cosine similarity", cos_sim(a[i], b[i], i, n),
+               dot(a[i], b[i], i, n) / (norm(a[i], i, n) * norm(b[i], i, n)),
+               note="for $\\mathbf{a}, \\mathbf{b} \\ne 0$; in $\\mathbb{R}^n$ it defines"
+                    " the angle: $\\cos\\theta = \\cos(\\mathbf{a}, \\mathbf{b})$"),
+)
 
 # --- Claims --------------------------------------------------------------------
 
 polar_dot = Claim(
     "polar_dot",
-    "In the plane the dot product is $|a||b|\\cos\\theta$",
-    start=r_a * cos(alpha) * r_b * cos(beta) + r_a * sin(alpha) * r_b * sin(beta),
+    "In the plane the dot product is $\\|a\\|\\|b\\|\\cos\\theta$",
+    start=terms(factors(r_a, r_b, cos(alpha), cos(beta)), factors(r_a, r_b, sin(alpha), sin(beta))),
     steps=(
         Step(r_a * r_b * cos(alpha - beta),
              "$\\cos(\\alpha - \\beta) = \\cos\\alpha\\cos\\beta + \\sin\\alpha\\sin\\beta$",
@@ -95,9 +104,8 @@ polar_dot = Claim(
     ),
     on_sheet=False,
     note="With $a = r_a(\\cos\\alpha, \\sin\\alpha)$ and $b = r_b(\\cos\\beta, \\sin\\beta)$ "
-         "the left side is $a_1 b_1 + a_2 b_2$, and $\\theta = \\alpha - \\beta$ is the angle "
-         "from $b$ to $a$. Any two vectors of $\\mathbb{R}^n$ lie in a plane through 0, so the "
-         "same holds in every dimension.",
+         "the left side is $a_1 b_1 + a_2 b_2$ and $\\theta = \\alpha - \\beta$ is the angle "
+         "between them. In $\\mathbb{R}^n$ the same formula is the definition of the angle.",
 )
 
 polar_norm = Claim(
@@ -108,12 +116,11 @@ polar_norm = Claim(
     on_sheet=False,
 )
 
+
 def sum_i(body):
     """The sum over the components, i = 1..n."""
     return Sum(body, (i, 1, n))
 
-
-UNIT = (Eq(sum_i(a[i] ** 2), 1), Eq(sum_i(b[i] ** 2), 1))  # |a| = |b| = 1
 
 law_of_cosines = Claim(
     "law_of_cosines",
@@ -122,41 +129,46 @@ law_of_cosines = Claim(
     steps=(
         Step(sum_i(a[i] ** 2) + sum_i(b[i] ** 2) - 2 * sum_i(a[i] * b[i]),
              "definition of the norm; expand the square and split the sum", "unfold+sum"),
-        Step(norm(a[i], i, n) ** 2 + norm(b[i], i, n) ** 2 - 2 * dot(a[i], b[i], i, n),
+        Step(terms(norm(a[i], i, n) ** 2, norm(b[i], i, n) ** 2, -2 * dot(a[i], b[i], i, n)),
              "definitions of the norm and the dot product", "unfold+sum"),
     ),
-    note="With $a \\cdot b = |a||b|\\cos\\theta$ this is the law of cosines of the "
-         "triangle $0, a, b$.",
+    note="The law of cosines of the triangle $0, \\mathbf{a}, \\mathbf{b}$ once"
+         " $\\mathbf{a} \\cdot \\mathbf{b} = \\|\\mathbf{a}\\|\\|\\mathbf{b}\\|\\cos\\theta$.",
 )
 
 scale_invariance = Claim(
     "scale_invariance",
     "Cosine similarity ignores positive scaling",
-    start=cos_sim(c * a[i], b[i], i, n),
+    start=cos_sim(factors(lam, a[i]), b[i], i, n),
     steps=(
-        Step(c * sum_i(a[i] * b[i]) / (c * sqrt(sum_i(a[i] ** 2)) * sqrt(sum_i(b[i] ** 2))),
-             "definition of cosine similarity; $c$ leaves the sums, $\\sqrt{c^2} = c$ for "
-             "$c > 0$, and the two factors $c$ cancel", "unfold+sum"),
-        Step(cos_sim(a[i], b[i], i, n), "cancel $c$; definition of cosine similarity",
+        Step(lam * sum_i(a[i] * b[i]) / (lam * sqrt(sum_i(a[i] ** 2)) * sqrt(sum_i(b[i] ** 2))),
+             "definition of cosine similarity; $\\lambda$ leaves the sums and"
+             " $\\sqrt{\\lambda^2} = \\lambda$ for $\\lambda > 0$", "unfold+sum"),
+        Step(cos_sim(a[i], b[i], i, n), "cancel $\\lambda$; definition of cosine similarity",
              "unfold+cancel"),
     ),
     on_sheet=False,
-    note="For $c < 0$ the sign flips: $\\cos(c a, b) = -\\cos(a, b)$.",
+    note="For $\\lambda < 0$ the sign flips: $\\cos(\\lambda a, b) = -\\cos(a, b)$.",
 )
 
 unit_distance = Claim(
     "unit_distance",
-    "For unit vectors distance and cosine carry the same information",
+    "For unit vectors, distance and cosine carry the same information",
+    given=(unit_a, unit_b),
     start=norm(a[i] - b[i], i, n) ** 2,
     steps=(
-        Step(sum_i(a[i] ** 2) + sum_i(b[i] ** 2) - 2 * sum_i(a[i] * b[i]),
-             "the law of cosines above", "unfold+sum"),
-        Step(2 - 2 * sum_i(a[i] * b[i]) / (sqrt(sum_i(a[i] ** 2)) * sqrt(sum_i(b[i] ** 2))),
-             "$|a|^2 = |b|^2 = 1$, so dividing by $|a||b| = 1$ changes nothing", using=UNIT),
-        Step(2 - 2 * cos_sim(a[i], b[i], i, n), "definition of cosine similarity", "unfold"),
+        Step(terms(norm(a[i], i, n) ** 2, norm(b[i], i, n) ** 2, -2 * dot(a[i], b[i], i, n)),
+             "law of cosines", using=(law_of_cosines,)),
+        Step(terms(norm(a[i], i, n) ** 2, norm(b[i], i, n) ** 2,
+                   -factors(2, norm(a[i], i, n), norm(b[i], i, n), cos_sim(a[i], b[i], i, n))),
+             "$\\mathbf{a} \\cdot \\mathbf{b} = \\|\\mathbf{a}\\|\\|\\mathbf{b}\\|"
+             "\\cos(\\mathbf{a}, \\mathbf{b})$ (definition of cosine similarity)",
+             "unfold+cancel"),
+        Step(2 - 2 * cos_sim(a[i], b[i], i, n), "$\\|\\mathbf{a}\\| = \\|\\mathbf{b}\\| = 1$",
+             "expand", using=(unit_a, unit_b)),
     ),
-    note="So nearest neighbours by Euclidean distance and by cosine similarity coincide "
-         "for normalised embeddings.",
+    note="So nearest neighbours by Euclidean distance and by cosine similarity coincide for"
+         " normalised embeddings.",
 )
 
 # --- Numeric checks --------------------------------------------------------------
@@ -168,41 +180,58 @@ def _angle_kahan(x: np.ndarray, y: np.ndarray) -> float:
     return 2.0 * float(np.arctan2(np.linalg.norm(ux - uy), np.linalg.norm(ux + uy)))
 
 
-def check_angle(rng: np.random.Generator) -> Measurement:
-    """a.b against |a||b|cos(theta), theta from atan2 (2-D) or Kahan's formula (any n)."""
-    worst, cases = 0.0, 300
-    for case in range(cases):
-        dim = 2 if case % 3 == 0 else int(rng.integers(2, 12))
-        x, y = rng.normal(size=dim) * rng.uniform(0.1, 10), rng.normal(size=dim)
-        if dim == 2:
-            theta = np.arctan2(x[1], x[0]) - np.arctan2(y[1], y[0])
-        else:
-            theta = _angle_kahan(x, y)
-        expected = np.linalg.norm(x) * np.linalg.norm(y) * np.cos(theta)
-        dot_xy = sum(float(p) * float(q) for p, q in zip(x, y, strict=True))
-        worst = max(worst, abs(dot_xy - expected) / (np.linalg.norm(x) * np.linalg.norm(y)))
-    return Measurement(worst, cases, 1e-12,
-                       "component sum a.b vs |a||b|cos(theta), theta from directions, not from a.b")
-
-
-def check_cosine(rng: np.random.Generator) -> Measurement:
-    """Law of cosines, scale invariance and the unit-vector distance on random vectors."""
-    worst, cases = 0.0, 300
+def check_polar(rng: np.random.Generator, formula) -> Measurement:
+    """r_a r_b cos(alpha - beta) from the claim against the component sum a_1 b_1 + a_2 b_2."""
+    worst, cases = 0.0, 40
     for _ in range(cases):
-        dim = int(rng.integers(2, 64))
+        ra, rb = rng.uniform(0.1, 10, size=2)
+        al, be = rng.uniform(-np.pi, np.pi, size=2)
+        x, y = ra * np.array([np.cos(al), np.sin(al)]), rb * np.array([np.cos(be), np.sin(be)])
+        got = float(formula(r_a=ra, r_b=rb, alpha=al, beta=be))
+        worst = max(worst, abs(got - float(x[0] * y[0] + x[1] * y[1])) / (ra * rb))
+    return Measurement(worst, cases, 1e-13,
+                       "r_a r_b cos(alpha - beta) vs a_1 b_1 + a_2 b_2 of the two plane vectors,"
+                       " relative to r_a r_b")
+
+
+def check_law_of_cosines(rng: np.random.Generator, formula) -> Measurement:
+    """|a|^2 + |b|^2 - 2 a.b from the claim against NumPy's squared distance sum((a - b)^2)."""
+    worst, cases = 0.0, 40
+    for _ in range(cases):
+        dim = int(rng.integers(1, 40))
+        x, y = rng.normal(size=dim) * rng.uniform(0.1, 5), rng.normal(size=dim)
+        got = float(formula(a=x, b=y, n=dim))
+        worst = max(worst, abs(got - float(np.sum((x - y) ** 2))) / float(x @ x + y @ y))
+    return Measurement(worst, cases, 1e-13,
+                       "|a|^2 + |b|^2 - 2 a.b from the formula vs sum((a - b)^2), relative to"
+                       " |a|^2 + |b|^2")
+
+
+def check_scale(rng: np.random.Generator, formula) -> Measurement:
+    """cos(lambda a, b) from the claim against the cosine of Kahan's angle of (a, b)."""
+    worst, cases = 0.0, 40
+    for _ in range(cases):
+        dim = int(rng.integers(2, 40))
         x, y = rng.normal(size=dim), rng.normal(size=dim)
         scale = float(10.0 ** rng.uniform(-6, 6))
-        size = float(x @ x + y @ y)
-        worst = max(worst, abs(float(np.sum((x - y) ** 2)) - (size - 2 * float(x @ y))) / size)
-        reference = np.cos(_angle_kahan(x, y))  # the cosine of the angle, no dot product used
-        scaled = scale * x
-        cos_scaled = float(scaled @ y) / (np.linalg.norm(scaled) * np.linalg.norm(y))
-        worst = max(worst, abs(cos_scaled - reference))
-        ux, uy = x / np.linalg.norm(x), y / np.linalg.norm(y)
-        worst = max(worst, abs(float(np.sum((ux - uy) ** 2)) - (2 - 2 * reference)))
+        got = float(formula(a=x, b=y, n=dim, **{"lambda": scale}))
+        worst = max(worst, abs(got - np.cos(_angle_kahan(x, y))))
     return Measurement(worst, cases, 1e-12,
-                       "|a-b|^2 by components vs |a|^2+|b|^2-2a.b; cos(ca, b) and 2-2cos "
-                       "vs the cosine of Kahan's angle")
+                       "cos(lambda a, b) from the formula, lambda in 1e-6..1e6, vs cos of Kahan's"
+                       " angle 2 atan2(|a^ - b^|, |a^ + b^|), which uses no dot product")
+
+
+def check_unit_distance(rng: np.random.Generator, formula) -> Measurement:
+    """2 - 2 cos(a, b) from the claim against |a - b|^2 of normalised vectors."""
+    worst, cases = 0.0, 40
+    for _ in range(cases):
+        dim = int(rng.integers(1, 40))
+        x, y = rng.normal(size=dim), rng.normal(size=dim)
+        x, y = x / np.linalg.norm(x), y / np.linalg.norm(y)
+        got = float(formula(a=x, b=y, n=dim))
+        worst = max(worst, abs(got - float(np.sum((x - y) ** 2))))
+    return Measurement(worst, cases, 1e-13,
+                       "2 - 2 cos(a, b) from the formula vs sum((a - b)^2) for unit vectors")
 
 
 def example_cosine() -> tuple[str, str]:
@@ -223,33 +252,35 @@ DERIVATION = Derivation(
     title="Dot product, angle and cosine similarity",
     topic="Foundations",
     order=1,
-    gloss="The dot product measures length times length times the cosine of the angle; "
-          "cosine similarity keeps only the angle.",
+    gloss="Squared distance is fixed by the lengths and the dot product; for unit vectors it"
+          " is $2 - 2\\cos$, so distance and cosine similarity rank neighbours alike.",
     assumptions=(
-        "$a, b \\in \\mathbb{R}^n$; cosine similarity needs $a, b \\ne 0$.",
-        "Unit vectors: $|a| = |b| = 1$ (used only in the last claim).",
+        "$\\mathbf{a}, \\mathbf{b} \\in \\mathbb{R}^n$; cosine similarity needs"
+        " $\\mathbf{a}, \\mathbf{b} \\ne 0$.",
+        "In the plane $\\mathbf{a} \\cdot \\mathbf{b} = \\|\\mathbf{a}\\|\\|\\mathbf{b}\\|"
+        "\\cos\\theta$ is proved (claim polar_dot); in $\\mathbb{R}^n$ it defines the angle.",
     ),
-    definitions=(
-        Definition("dot product", dot(a[i], b[i], i, n), dot.definition(a[i], b[i], i, n)),
-        Definition("norm", norm(a[i], i, n), norm.definition(a[i], i, n)),
-        Definition("cosine similarity", cos_sim(a[i], b[i], i, n),
-                   dot(a[i], b[i], i, n) / (norm(a[i], i, n) * norm(b[i], i, n))),
-    ),
+    definitions=DEFINITIONS,
     claims=(polar_dot, polar_norm, law_of_cosines, scale_invariance, unit_distance),
     checks=(
-        NumericCheck("angle", check_angle,
-                     "$a \\cdot b$ summed by components against $|a||b|\\cos\\theta$, with "
-                     "$\\theta$ from the vectors' directions (atan2 in 2-D, Kahan's formula in "
-                     "$n$-D)."),
-        NumericCheck("cosine", check_cosine,
-                     "Law of cosines, scale invariance (scales $10^{\\pm 6}$) and "
-                     "$|a-b|^2 = 2 - 2\\cos$ for unit vectors, on random vectors of length 2..63."),
+        NumericCheck("polar", check_polar, "$r_a r_b\\cos(\\alpha - \\beta)$ against the"
+                     " component sum of two plane vectors.", claim="polar_dot"),
+        NumericCheck("law-of-cosines", check_law_of_cosines,
+                     "$\\|a\\|^2 + \\|b\\|^2 - 2a \\cdot b$ against NumPy's"
+                     " $\\sum_i (a_i - b_i)^2$.", claim="law_of_cosines"),
+        NumericCheck("scale", check_scale, "$\\cos(\\lambda a, b)$ for $\\lambda$ in"
+                     " $10^{\\pm 6}$ against the cosine of Kahan's angle, which forms no dot"
+                     " product.", claim="scale_invariance", side="start"),
+        NumericCheck("unit-distance", check_unit_distance, "$2 - 2\\cos(a, b)$ against"
+                     " $\\sum_i (a_i - b_i)^2$ for normalised random vectors.",
+                     claim="unit_distance"),
     ),
-    notation={a: "a real vector $(a_1, \\dots, a_n)$", c: "a positive scale factor",
-              r"\theta": "the angle between two vectors"},
-    sources=("Strang, Introduction to Linear Algebra (5th ed., 2016), section 1.2.",
+    notation={a: "a real vector $(a_1, \\dots, a_n)$", b: "a second real vector",
+              lam: "a positive scale factor", r"\theta": "the angle between two vectors"},
+    sources=("Strang, Introduction to Linear Algebra (5th ed., 2016), section 1.2: dot"
+             " product, length and angle.",
              "Kahan, How futile are mindless assessments of roundoff (2006): the angle formula "
-             "$2\\arctan(|\\hat a - \\hat b| / |\\hat a + \\hat b|)$."),
+             "$2\\arctan(\\|\\hat a - \\hat b\\| / \\|\\hat a + \\hat b\\|)$."),
     examples=(example_cosine,),
 )
 

@@ -33,6 +33,7 @@ GLOSSARY: dict[str, str] = {
     "p": "a probability distribution over n outcomes (the target)",
     "q": "a probability distribution over the same outcomes (the model)",
     "x": "a real number (the argument of a scalar function)",
+    "y": "the target outcome (an index in 1..n)",
     # training
     "\\eta": "learning rate",
     "D": "number of training tokens",
