@@ -33,12 +33,14 @@ How each figure is measured
 
 Dense models run on the ``meta`` device at full size: nothing is allocated or
 computed, shapes alone are counted. Mixture-of-experts routing depends on
-data, so MoE models run on the CPU with random weights in bf16 at reduced
-depth; every large weight is a stride-0 expansion of one slice (values do not
-change what is counted, each token goes through exactly top-k experts), and
-FLOPs and cache bytes are fitted as an affine function of the layer counts
-(dense-prefix layers and MoE layers separately), measured at three depths or
-more and checked exactly at one more, and at two seeds.
+data, so MoE models run on the CPU with random weights in float32 at reduced
+depth; every large weight but the token embedding is a stride-0 expansion of
+one slice, and the LM head is tied to the embedding (values do not change what
+is counted: each token goes through exactly top-k experts). FLOPs and cache
+bytes are fitted as an affine function of the layer counts (dense-prefix
+layers and MoE layers separately) from two or three depths, checked exactly
+at one more, and the shallowest depth is run with two seeds that must route
+differently and count identically.
 """
 
 from __future__ import annotations
@@ -130,12 +132,18 @@ def measure_once(model, s: int, device: str, vocab: int, seed: int = 0) -> dict:
 
 
 def materialise(model, seed: int) -> None:
-    """Replace meta parameters by CPU ones; large weights are stride-0 expansions of a slice."""
+    """Replace meta parameters by CPU ones; large weights are stride-0 expansions of a slice.
+
+    The token embedding stays a real random table, so that tokens differ and the router
+    sends them to different experts; the LM head is tied to it (same products, no second
+    table in memory; parameters are counted on the untied meta model, not here).
+    """
     gen = torch.Generator().manual_seed(seed)
+    embedding = model.get_input_embeddings()
     for module in model.modules():
         for name, p in list(module.named_parameters(recurse=False)):
             shape = tuple(p.shape)
-            if p.dim() >= 2 and p.numel() > 2**22:
+            if p.dim() >= 2 and p.numel() > 2**22 and module is not embedding:
                 base = torch.randn((1, *shape[1:]), generator=gen, dtype=torch.float32)
                 data = (base * 0.02).to(p.dtype).expand(shape)
             else:
@@ -143,12 +151,23 @@ def materialise(model, seed: int) -> None:
             setattr(module, name, torch.nn.Parameter(data, requires_grad=False))
         for name, b in list(module.named_buffers(recurse=False)):
             module._buffers[name] = torch.zeros(tuple(b.shape), dtype=b.dtype)
+    model.get_output_embeddings().weight = embedding.weight
     # Rotary tables are buffers computed at construction: rebuild them on the CPU.
     for module in model.modules():
         if "RotaryEmbedding" in type(module).__name__ and hasattr(module, "config"):
             fresh = type(module)(config=module.config)
             for name, b in fresh.named_buffers(recurse=False):
                 module._buffers[name] = b
+
+
+def record_routing(model) -> list:
+    """Hook every experts module; the list fills with the experts each call routed to."""
+    seen: list = []
+    for name, module in model.named_modules():
+        if name.endswith("mlp.experts"):
+            module.register_forward_pre_hook(
+                lambda _m, args, _seen=seen: _seen.append(args[1].detach().flatten().tolist()))
+    return seen
 
 
 def depth_keys(raw: dict) -> tuple[str | None, int, int]:
@@ -162,7 +181,7 @@ def depth_keys(raw: dict) -> tuple[str | None, int, int]:
 
 def reduced(raw: dict, dense: int, moe: int) -> dict:
     key, _, _ = depth_keys(raw)
-    over = {"num_hidden_layers": dense + moe}
+    over = {"num_hidden_layers": dense + moe, "tie_word_embeddings": True}
     if key:
         over[key] = dense
     if raw["model_type"] == "qwen2_moe":
@@ -184,18 +203,27 @@ def measure_moe(raw: dict, seqs, seeds=(0, 1)) -> dict:
             config = hf_config(raw, **reduced(raw, dense, moe))
             model = build(config, "meta", CPU_DTYPE)
             materialise(model, seed)
+            routed = record_routing(model)
             for s in seqs:
                 t0 = time.time()
+                routed.clear()
                 got = measure_once(model, s, "cpu", raw["vocab_size"], seed)
                 got.pop("flops_by_op")
+                # The prefill's routing (first MoE layer): how many experts, and which.
+                first = routed[0]
+                got["prefill_routing_first_moe_layer"] = dict(
+                    experts_used=len(set(first)), token_slots=len(first),
+                    fingerprint=hash(tuple(first)) % 10**12)
                 got["seconds"] = round(time.time() - t0, 1)
                 runs[f"dense={dense},moe={moe},s={s},seed={seed}"] = got
             del model
     out = {}
     for s in seqs:
         out[s] = extrapolate(runs, s, fit_on, check_on, dense_full, moe_full, bool(key))
-    for s in seqs:  # the routing does not change the counts
+    for s in seqs:  # the routing differs between seeds, the counts do not
         a, b = (runs[f"dense={depths[0][0]},moe={depths[0][1]},s={s},seed={x}"] for x in seeds)
+        if a["prefill_routing_first_moe_layer"] == b["prefill_routing_first_moe_layer"]:
+            raise SystemExit(f"the two seeds routed alike at s={s}: no evidence either way")
         for field in ("forward_flops", "decode_flops", "kv_cache_bytes"):
             if a[field] != b[field]:
                 raise SystemExit(f"{field} depends on the seed at s={s}: {a[field]} vs {b[field]}")
