@@ -1,361 +1,438 @@
-"""Optimisers: gradient descent, SGD's unbiased gradient, Adam's bias correction, AdamW.
+"""Optimisers: gradient descent, SGD, Adam and AdamW; Adam's bias correction in expectation.
 
-Statement
-    Gradient descent on L = (a/2)(theta - theta*)^2 shrinks the error by 1 - eta a per step.
-    A gradient at a uniformly drawn example (or minibatch) is an unbiased estimate of the
-    full gradient. Adam's moment m_t = beta1 m_{t-1} + (1 - beta1) g_t, m_0 = 0, is
-    (1 - beta1) sum_s beta1^{t-s} g_s; for a constant gradient it is (1 - beta1^t) g, so the
-    bias-corrected m_t / (1 - beta1^t) is exactly g, and each Adam step moves a parameter
-    by at most the learning rate. AdamW shrinks the weights by (1 - alpha lambda) before
-    the Adam step; for plain SGD this equals L2 regularisation.
+Main results
+    definitions      the GD/SGD, Adam and AdamW updates (face)
+    ema_unrolled     m_0 = 0, m_t = beta1 m_{t-1} + (1 - beta1) g_t  ⊢
+                     m_t = (1 - beta1) sum_{s=1}^t beta1^{t-s} g_s, for every t (induction)
+    moment_bias      E[g_s] = gbar for every s (stationary), 0 < beta1 < 1  ⊢
+                     E[m_t] = (1 - beta1^t) gbar: the moment is biased towards 0
+    bias_correction  ⊢ E[m_t / (1 - beta1^t)] = gbar: the corrected moment is unbiased
+    adamw            decoupled weight decay shrinks theta by (1 - eta lambda), then steps
+
+Kingma and Ba (section 3) argue the bias correction exactly this way: unroll the moving
+average, take expectations under a stationary gradient distribution, and sum the geometric
+weights. The constant-gradient case is the special case g_s = gbar.
 
 Run on its own: ``python derivations/optimisers.py``.
 """
 
 from __future__ import annotations
 
-from itertools import product
-
 import numpy as np
 import sympy as sp
-from sympy import Abs, Derivative, Eq, IndexedBase, Sum, Symbol, sqrt, symbols
+from sympy import Abs, Derivative, Eq, IndexedBase, Lt, Sum, Symbol, sqrt
 
-from llmsym.model import (
+from llmsym.derivation import (
     Claim,
     Definition,
     Derivation,
+    Hypothesis,
+    Induction,
     Measurement,
     NumericCheck,
     Result,
-    Sizes,
     Step,
+    induction_hypothesis,
 )
-from llmsym.notation import Expect, Notation
+from llmsym.notation import Expect, Named, Notation, deterministic, held, unfold
 
 # --- Symbols -------------------------------------------------------------------
-theta, theta_star = symbols("theta theta^*", real=True)  # parameter and minimiser
-a, eta = symbols("a eta", positive=True)  # curvature and step size
-n = Symbol("n", integer=True, positive=True)  # number of training examples
-i = Symbol("i", integer=True, positive=True)  # example index
-t, s = symbols("t s", integer=True, positive=True)  # step counters
-g = IndexedBase("g", real=True)  # per-example (or per-step) gradients
-draw = IndexedBase("I")  # the drawn example indices I_1, I_2, ...
-g_const = Symbol("g", real=True)  # a constant gradient
-beta1 = Symbol("beta_1", positive=True)  # Adam's first-moment decay, in (0, 1)
-alpha, eps, lam = symbols("alpha epsilon lambda", positive=True)  # lr, epsilon, decay
-m_t, m_prev = symbols("m_t m_{t-1}", real=True)  # Adam's first moment
-m_hat, v_hat = Symbol(r"\hat{m}_t", real=True), Symbol(r"\hat{v}_t", positive=True)
-grad = Symbol("g_t", real=True)  # the gradient of one step
+t = Symbol("t", integer=True, positive=True)  # the step number
+s = Symbol("s", integer=True, positive=True)  # an earlier step (summation index)
+theta = IndexedBase(Named("theta", r"\boldsymbol{\theta}"), real=True)  # parameters θ_t
+g = IndexedBase("g", real=True)  # the gradient used at each step
+m_hat = IndexedBase(Named("m_hat", r"\hat{m}"), real=True)  # bias-corrected first moment
+v_hat = IndexedBase(Named("v_hat", r"\hat{v}"), positive=True)  # bias-corrected second moment
+eta = Symbol("eta", positive=True)  # the learning rate
+beta1 = Symbol("beta_1", positive=True)  # decay of the first moment, 0 < beta1 < 1
+eps = Symbol("epsilon", positive=True)  # Adam's constant in the denominator
+lam = Symbol("lambda", positive=True)  # the weight-decay coefficient
+g_bar = Named("g_bar", r"\bar{g}", real=True)  # the mean gradient, the same at every step
+grad_loss = Named("grad_loss", r"\nabla\mathcal{L}", real=True)  # ∇L at θ_{t-1} (AdamW claim)
+u = Named("adam_direction", r"u_{t}", real=True)  # m̂_t / (√v̂_t + ε), Adam's direction
+# a one-dimensional quadratic loss (a/2)(θ - θ*)^2, for gradient descent's contraction
+w, w_star = Named("w", r"\boldsymbol{\theta}", real=True), Named("w_star",
+                                                                  r"\boldsymbol{\theta}^{*}",
+                                                                  real=True)
+a = Symbol("a", positive=True)  # curvature of the quadratic
+deterministic(beta1, g_bar, eta, eps, lam)
 
 
-class ema(Notation):  # noqa: N801 - reads like the maths
-    """``ema(beta, t)``: Adam's m_t from the recursion m_s = beta m_{s-1} + (1 - beta) g_s, m_0 = 0.
+class first_moment(Notation):  # noqa: N801 - reads like the maths
+    """``first_moment(g, beta, t)``: Adam's m_t (m_0 = 0, m_s = beta m_{s-1} + (1 - beta) g_s).
 
-    Written out only for a concrete t (the recursion has no closed form for a symbolic t
-    until it is proved); it prints as ``m_t``.
+    For a concrete t it is the recursion written out (so random points can evaluate it);
+    for a symbolic t it stays as it is: the recursion then enters a proof only as the
+    displayed hypotheses ``m_0 = 0`` and ``m_{t+1} = beta m_t + (1 - beta) g_{t+1}``.
+    It prints ``m_t``; ``g`` is an argument so that E[.] treats it as random.
     """
 
-    nargs = 2
+    nargs = 3
 
     @classmethod
-    def definition(cls, beta, steps):
+    def definition(cls, grads, beta, steps):
         moment = sp.Integer(0)
         for step in range(1, int(steps) + 1):
-            moment = beta * moment + (1 - beta) * g[step]
+            moment = beta * moment + (1 - beta) * grads[step]
         return moment
 
     def doit(self, **hints):
-        return self.definition(*self.args) if self.args[1].is_Integer else self
+        if self.args[2].is_Integer and self.args[2] >= 0:
+            return unfold(self.definition(*self.args))
+        return self
 
-    def _latex(self, printer, exp=None):
-        text = rf"m_{{{printer._print(self.args[1])}}}"
-        return text if exp is None else rf"{text}^{{{exp}}}"
+    def _latex(self, printer):
+        return rf"m_{{{printer._print(self.args[2])}}}"
 
 
-# --- Claims --------------------------------------------------------------------
-loss = a / 2 * (theta - theta_star) ** 2
+def m(step):
+    """Adam's first moment m_step."""
+    return first_moment(g, beta1, step)
 
-gd_quadratic = Claim(
-    "gd_quadratic",
-    "Gradient descent on a quadratic",
-    start=theta - eta * Derivative(loss, theta),
-    steps=(Step(theta_star + (1 - eta * a) * (theta - theta_star),
-                "differentiate, then collect the distance to $\\theta^*$", "doit"),),
-    on_sheet=False,
-    note="The error is multiplied by $1 - \\eta a$ at every step: it converges exactly when "
-         "$0 < \\eta < 2/a$, fastest at $\\eta = 1/a$. Near a minimum, $a$ is the curvature.",
+
+# --- Premises --------------------------------------------------------------------
+starts_at_zero = Hypothesis(Eq(m(0), 0), "Adam starts its moments at zero")
+recursion = Hypothesis(Eq(m(t + 1), beta1 * m(t) + (1 - beta1) * g[t + 1]),
+                       "Adam's update of its first moment (Algorithm 1)")
+stationary = Hypothesis(Eq(Expect(g[s]), g_bar),
+                        "stationary gradients: the same mean $\\bar g$ at every step")
+beta1_below_one = Hypothesis(Lt(beta1, 1), "$0 < \\beta_1 < 1$")
+
+# --- Definitions -------------------------------------------------------------------
+correction = 1 - beta1**t
+DEFINITIONS = (
+    Definition("gradient descent", theta[t], theta[t - 1] - eta * g[t], on_sheet=True,
+               title="Gradient descent and SGD",
+               note="Gradient descent takes $g_t = \\nabla\\mathcal{L}(\\theta_{t-1})$; SGD "
+                    "the gradient of a random mini-batch, an unbiased estimate of it (52)."),
+    Definition("Adam", theta[t], theta[t - 1] - eta * m_hat[t] / (sqrt(v_hat[t]) + eps),
+               on_sheet=True, title="Adam (Kingma and Ba, Algorithm 1)",
+               note="$m_t = \\beta_1 m_{t-1} + (1 - \\beta_1) g_t$, "
+                    "$v_t = \\beta_2 v_{t-1} + (1 - \\beta_2) g_t^2$, $m_0 = v_0 = 0$; "
+                    "$\\hat m_t = m_t/(1 - \\beta_1^t)$, $\\hat v_t = v_t/(1 - \\beta_2^t)$."),
+    Definition("AdamW", theta[t],
+               theta[t - 1] - eta * (m_hat[t] / (sqrt(v_hat[t]) + eps) + lam * theta[t - 1]),
+               on_sheet=True, title="AdamW (decoupled weight decay)",
+               note="The decay $\\lambda\\theta_{t-1}$ bypasses the moments; PyTorch scales it by "
+                    "the learning rate, as here."),
+    Definition("bias-corrected moment", m_hat[t], m(t) / correction),
 )
+M_HAT = DEFINITIONS[3]
 
-sgd_unbiased = Claim(
-    "sgd_unbiased",
-    "A random example's gradient is unbiased",
-    start=Expect(g[draw[1]]),
-    on_sheet=False,
-    steps=(
-        Step(Sum(g[i] / n, (i, 1, n)),
-             "$I_1$ is uniform on $\\{1, \\dots, n\\}$: each example has probability $1/n$",
-             "definition"),
-        Step(Sum(g[i], (i, 1, n)) / n, "$1/n$ leaves the sum: the full-batch gradient", "sum"),
+# --- Claims -----------------------------------------------------------------------------
+unrolled = (1 - beta1) * Sum(beta1 ** (t - s) * g[s], (s, 1, t))
+hypothesis = induction_hypothesis(m(t), unrolled)
+by_induction = Induction(
+    t, 0,
+    base_steps=(Step(0, "$m_0 = 0$", using=(starts_at_zero,)),),
+    step_steps=(
+        Step(beta1 * m(t) + (1 - beta1) * g[t + 1], "Adam's update", using=(recursion,)),
+        Step(beta1 * unrolled + (1 - beta1) * g[t + 1], "induction hypothesis",
+             using=(hypothesis,)),
+        Step((1 - beta1) * Sum(beta1 ** (t + 1 - s) * g[s], (s, 1, t + 1)),
+             "$\\beta_1 \\cdot \\beta_1^{t-s} = \\beta_1^{t+1-s}$; the new gradient is the term "
+             "$s = t + 1$", "align_sums"),
     ),
-    note="$\\frac{1}{n}\\sum_i g_i = \\nabla L(\\theta)$ for $L = \\frac{1}{n}\\sum_i \\ell_i$, "
-         "since the gradient of a mean is the mean of the gradients.",
-)
-
-
-def minibatch_instance(size: int) -> tuple[sp.Expr, sp.Expr]:
-    """E over all size^2 equally likely pairs (I_1, I_2) of the batch mean, and the full mean."""
-    pairs = list(product(range(1, size + 1), repeat=2))
-    expectation = sum(((g[p] + g[q]) / 2 for p, q in pairs), sp.Integer(0)) / len(pairs)
-    return expectation, sum((g[k] for k in range(1, size + 1)), sp.Integer(0)) / size
-
-
-sgd_minibatch = Claim(
-    "sgd_minibatch",
-    "A minibatch gradient is unbiased",
-    start=Expect((g[draw[1]] + g[draw[2]]) / 2),
-    steps=(Step(Sum(g[i], (i, 1, n)) / n,
-                "average over all $n^2$ equally likely pairs $(I_1, I_2)$, drawn with replacement",
-                "expand", sizes=Sizes(n, 1, 6), instance=minibatch_instance),),
-    on_sheet=False,
-    note="Checked for batches of two; larger batches are verified numerically below.",
+    hypothesis=hypothesis,
 )
 
 ema_unrolled = Claim(
     "ema_unrolled",
     "Adam's first moment is a weighted sum of past gradients",
-    start=ema(beta1, t),
-    steps=(Step((1 - beta1) * Sum(beta1 ** (t - s) * g[s], (s, 1, t)),
-                "unroll $m_t = \\beta_1 m_{t-1} + (1 - \\beta_1) g_t$ from $m_0 = 0$", "expand",
-                sizes=Sizes(t, 1, 6)),),
+    start=m(t),
+    steps=(Step(unrolled, "induction on $t$", induction=by_induction),),
     on_sheet=False,
-    note="The weights $(1 - \\beta_1)\\beta_1^{t-s}$ add up to $1 - \\beta_1^t < 1$: "
-         "early on $m_t$ is biased towards 0. The second moment $v_t$ is the same with "
-         "$\\beta_2$ and $g_s^2$.",
+    note="The weights $(1 - \\beta_1)\\beta_1^{t-s}$ decay geometrically into the past. The "
+         "second moment $v_t$ is the same sum with $\\beta_2$ and $g_s^2$.",
 )
 
-ema_constant = Claim(
-    "ema_constant",
-    "Constant gradient: $m_t = (1 - \\beta_1^t)\\,g$",
-    start=beta1 * m_prev + (1 - beta1) * g_const,
-    steps=(Step((1 - beta1**t) * g_const, "induction hypothesis $m_{t-1} = (1 - \\beta_1^{t-1}) g$",
-                "expand", using=(Eq(m_prev, (1 - beta1 ** (t - 1)) * g_const),)),),
+moment_sum = Claim(
+    "moment_sum",
+    "The expected moment weighs the mean gradient",
+    start=Expect(m(t)),
+    steps=(
+        Step(Expect(unrolled), "the moment unrolled", using=(ema_unrolled,)),
+        Step((1 - beta1) * Sum(beta1 ** (t - s) * Expect(g[s]), (s, 1, t)),
+             "linearity of $\\mathbb{E}$", "expect+sum"),
+        Step((1 - beta1) * Sum(beta1 ** (t - s) * g_bar, (s, 1, t)),
+             "stationarity: $\\mathbb{E}[g_s] = \\bar g$", using=(stationary,)),
+    ),
     on_sheet=False,
-    note="With the base case $m_0 = 0 = (1 - \\beta_1^0) g$, induction gives "
-         "$m_t = (1 - \\beta_1^t) g$ for every $t \\ge 0$.",
+)
+
+with held():  # the closed form of the geometric sum, before (1 - beta1) cancels
+    geometric_line = (1 - beta1) * g_bar * (1 - beta1**t) / (1 - beta1)
+
+moment_bias = Claim(
+    "moment_bias",
+    "Adam's moment is biased towards zero",
+    given=(beta1_below_one,),
+    start=Expect(m(t)),
+    steps=(
+        Step((1 - beta1) * Sum(beta1 ** (t - s) * g_bar, (s, 1, t)),
+             "the expected moment as a weighted sum", using=(moment_sum,)),
+        Step(geometric_line, "geometric sum: $\\sum_{s=1}^{t} \\beta_1^{t-s} = "
+             "(1 - \\beta_1^t)/(1 - \\beta_1)$, as $\\beta_1 \\ne 1$", "geometric+together"),
+        Step(correction * g_bar, "cancel $1 - \\beta_1 > 0$", "cancel"),
+    ),
+    note="Kingma and Ba, section 3. Early on ($\\beta_1^t$ near 1) $m_t$ is far below the "
+         "mean gradient because it started at $m_0 = 0$. A constant gradient $g_s = \\bar g$ is "
+         "the special case where $m_t$ itself equals $(1 - \\beta_1^t)\\bar g$.",
 )
 
 bias_correction = Claim(
     "bias_correction",
-    "Bias correction is exact for a constant gradient",
-    start=m_t / (1 - beta1**t),
-    steps=(Step(g_const, "$m_t = (1 - \\beta_1^t) g$ by the induction above",
-                using=(Eq(m_t, (1 - beta1**t) * g_const),)),),
-    note="Likewise $\\hat v_t = v_t / (1 - \\beta_2^t) = g^2$.",
+    "Bias correction makes the moment unbiased",
+    start=Expect(m_hat[t]),
+    steps=(
+        Step(Expect(m(t)) / correction, "definition of $\\hat m_t$; linearity of $\\mathbb{E}$",
+             "definition+expect"),
+        Step(correction * g_bar / correction, "the bias of $m_t$", using=(moment_bias,)),
+        Step(g_bar, "cancel $1 - \\beta_1^t > 0$", "cancel"),
+    ),
+    where=(M_HAT,),
+    note="Likewise $\\mathbb{E}[\\hat v_t] = \\mathbb{E}[g^2]$ when the second moments of the "
+         "gradients are stationary.",
 )
 
-adam_step_size = Claim(
-    "adam_step_size",
-    "Constant gradient: Adam's step $|\\alpha \\hat m_t/(\\sqrt{\\hat v_t} + \\epsilon)|$ "
-    "is below $\\alpha$",
-    start=alpha * Abs(g_const) / (Abs(g_const) + eps),
+step_bound = Claim(
+    "step_bound",
+    "Constant gradient: Adam's step is at most the learning rate",
+    start=eta * Abs(g_bar) / (Abs(g_bar) + eps),
     steps=(
-        Step(alpha, "$\\alpha - \\alpha|g|/(|g| + \\epsilon) = \\alpha\\epsilon/(|g| + \\epsilon) "
-                    "\\ge 0$", rel="<=", certificate=alpha * eps / (Abs(g_const) + eps)),
+        Step(eta, "$\\eta - \\eta|\\bar g|/(|\\bar g| + \\epsilon) = "
+                  "\\eta\\epsilon/(|\\bar g| + \\epsilon) \\ge 0$",
+             rel="<=", certificate=eta * eps / (Abs(g_bar) + eps)),
     ),
-    note="Here $\\hat m_t = g$, $\\hat v_t = g^2$; varying gradients can reach "
-         "$\\alpha(1 - \\beta_1)/\\sqrt{1 - \\beta_2}$ (Kingma and Ba, section 2.1).",
+    on_sheet=False,
+    note="With $g_s = \\bar g$ for every $s$, $\\hat m_t = \\bar g$ and $\\hat v_t = \\bar g^2$: "
+         "the step is $\\eta|\\bar g|/(|\\bar g| + \\epsilon)$. Varying gradients can reach "
+         "$\\eta(1 - \\beta_1)/\\sqrt{1 - \\beta_2}$ (Kingma and Ba, section 2.1).",
 )
 
 adamw = Claim(
     "adamw",
-    "AdamW: decoupled weight decay shrinks, then steps",
-    start=theta - alpha * (m_hat / (sqrt(v_hat) + eps) + lam * theta),
-    steps=(Step((1 - alpha * lam) * theta - alpha * m_hat / (sqrt(v_hat) + eps),
-                "collect $\\theta$", "expand"),),
+    "AdamW shrinks the weights, then takes the Adam step",
+    start=theta[t - 1] - eta * (u + lam * theta[t - 1]),
+    steps=(Step((1 - eta * lam) * theta[t - 1] - eta * u, "collect $\\theta_{t-1}$", "expand"),),
     on_sheet=False,
-    note="The decay $\\lambda\\theta$ bypasses $\\hat m_t$ and $\\hat v_t$. Adding "
-         "$\\lambda\\theta$ to the gradient instead (L2 regularisation) would divide it by "
-         "$\\sqrt{\\hat v_t} + \\epsilon$ and decay weights with large gradients less.",
+    note="$u_t = \\hat m_t/(\\sqrt{\\hat v_t} + \\epsilon)$. The decay never passes through "
+         "$\\hat m_t$ or $\\hat v_t$; adding $\\lambda\\theta$ to the gradient instead "
+         "(L2 regularisation) would divide it by $\\sqrt{\\hat v_t} + \\epsilon$.",
 )
 
 sgd_l2 = Claim(
     "sgd_l2",
-    "For SGD, L2 regularisation is weight decay",
-    start=theta - eta * (grad + lam * theta),
-    steps=(Step((1 - eta * lam) * theta - eta * grad, "collect $\\theta$", "expand"),),
+    "For plain gradient descent, L2 regularisation is weight decay",
+    start=theta[t - 1] - eta * (grad_loss + lam * theta[t - 1]),
+    steps=(Step((1 - eta * lam) * theta[t - 1] - eta * grad_loss, "collect $\\theta_{t-1}$",
+                "expand"),),
     on_sheet=False,
-    note="The gradient of $\\frac{\\lambda}{2}\\theta^2$ is $\\lambda\\theta$, so with SGD the "
-         "two coincide; with Adam they do not (above).",
+    note="The gradient of $\\frac{\\lambda}{2}\\|\\theta\\|^2$ is $\\lambda\\theta$; with Adam the "
+         "two differ (Loshchilov and Hutter, Proposition 1).",
 )
 
-# --- Results -------------------------------------------------------------------
-RESULTS = (
-    Result("adam_bias_correction", 1 - beta1**t, params=(beta1, t),
-           doc="Adam's bias-correction factor 1 - beta^t: m_t / (1 - beta^t) is unbiased",
-           claim="ema_constant"),
-    Result("gd_quadratic_contraction", 1 - eta * a, params=(eta, a),
-           doc="factor by which gradient descent with step eta shrinks the error on a "
-               "quadratic of curvature a", claim="gd_quadratic"),
+quadratic = a / 2 * (w - w_star) ** 2
+gd_quadratic = Claim(
+    "gd_quadratic",
+    "Gradient descent on a quadratic contracts by $1 - \\eta a$",
+    start=w - eta * Derivative(quadratic, w),
+    steps=(Step(w_star + (1 - eta * a) * (w - w_star),
+                "differentiate, then collect the distance to $\\theta^*$", "doit"),),
+    on_sheet=False,
+    note="The error is multiplied by $1 - \\eta a$ each step: it shrinks exactly when "
+         "$0 < \\eta < 2/a$, fastest at $\\eta = 1/a$.",
 )
 
-# --- Numeric checks --------------------------------------------------------------
+# --- Numeric checks -------------------------------------------------------------------
 
 
-def check_gd(rng: np.random.Generator) -> Measurement:
-    """GD with complex-step derivatives vs theta* + (1 - eta a)^t (theta_0 - theta*)."""
-    from llmsym.numeric.optim import gd_step
-
-    worst, cases = 0.0, 50
-    for _ in range(cases):
-        curv, target, start = rng.uniform(0.1, 10), rng.normal(), rng.normal() * 10
-        lr = rng.uniform(0.01, 1.9) / curv  # inside the stable range 0 < eta < 2/a
-
-        def derivative(x: float, curv=curv, target=target) -> float:
-            h = 1e-30  # complex step: f'(x) = Im f(x + ih) / h, no subtractive cancellation
-            return (curv / 2 * (complex(x, h) - target) ** 2).imag / h
-
-        point = start
-        for step in range(1, 31):
-            point = float(gd_step(point, derivative(point), lr))
-            closed = target + (1 - lr * curv) ** step * (start - target)
-            worst = max(worst, abs(point - closed) / max(1.0, abs(start - target)))
-    return Measurement(worst, cases, 1e-12,
-                       "30 GD steps with complex-step derivatives vs the closed form")
-
-
-def _least_squares(rng: np.random.Generator, count: int, dim: int):
-    """A random least-squares problem and its per-example gradients at a random point."""
-    features, targets = rng.normal(size=(count, dim)), rng.normal(size=count)
-    point = rng.normal(size=dim)
-    per_example = np.array([x * (x @ point - y) for x, y in zip(features, targets, strict=True)])
-    full = features.T @ (features @ point - targets) / count  # gradient of the mean loss
-    return per_example, full
-
-
-def check_sgd(rng: np.random.Generator) -> Measurement:
-    """Exact expectation of minibatch gradients over every index tuple vs the full gradient."""
-    worst, cases = 0.0, 0
-    for _ in range(20):
-        count, dim, batch = (int(x) for x in rng.integers(1, (7, 4, 4)))
-        per_example, full = _least_squares(rng, count, dim)
-        tuples = list(product(range(count), repeat=batch))
-        expectation = sum(per_example[list(idx)].mean(axis=0) for idx in tuples) / len(tuples)
-        worst = max(worst, float(np.max(np.abs(expectation - full))) / max(1.0, np.abs(full).max()))
-        cases += 1
-    return Measurement(worst, cases, 1e-12,
-                       "mean over all n^B batches (with replacement, B = 1..3) of per-example "
-                       "least-squares gradients vs X^T(X theta - y)/n")
-
-
-def check_adam(rng: np.random.Generator) -> Measurement:
-    """Adam run step by step vs the closed forms for m_t, the corrected moments and the step."""
+def _adam_moments(grads: np.ndarray, b1: float) -> np.ndarray:
+    """m_1..m_T of llmsym.numeric's Adam run on gradient sequences (last axis: time)."""
     from llmsym.numeric.optim import AdamState, adam_step
 
-    worst, cases = 0.0, 30
+    shape = grads.shape[:-1]
+    params, state = np.zeros(shape), AdamState.zeros(shape)
+    out = np.empty_like(grads)
+    for step in range(grads.shape[-1]):
+        params, state = adam_step(params, grads[..., step], state, lr=1e-3, beta1=b1)
+        out[..., step] = state.m
+    return out
+
+
+def check_unrolled(rng: np.random.Generator, formula) -> Measurement:
+    """(1 - b1) sum_s b1^(t-s) g_s from the claim against the m_t of a NumPy Adam run."""
+    worst, cases = 0.0, 12
     for _ in range(cases):
-        b1, b2 = rng.uniform(0.5, 0.99), rng.uniform(0.9, 0.9999)
-        scale = float(10.0 ** rng.uniform(-6, 6)) * rng.choice([-1.0, 1.0])
-        grads = rng.normal(size=(40, 3)) * scale
-        grads[:, 0] = scale  # a constant gradient in the first coordinate
-        theta, state = np.zeros(3), AdamState.zeros(3)
-        for step in range(1, 41):
-            before = theta
-            theta, state = adam_step(theta, grads[step - 1], state, lr=1e-2, beta1=b1, beta2=b2)
-            weights = (1 - b1) * b1 ** (step - np.arange(1, step + 1))  # (1-b1) b1^(t-s)
-            unrolled = weights @ grads[:step]
-            rel = np.abs(state.m - unrolled) / np.abs(grads[:step]).max()
-            const = abs(state.m[0] - (1 - b1**step) * scale) / abs(scale)
-            corrected = abs(state.m[0] / (1 - b1**step) / scale - 1)
-            # The bound |step| <= lr holds for the constant coordinate; a sudden large
-            # gradient elsewhere may exceed it, by up to (1 - b1) / sqrt(1 - b2).
-            overshoot = max(0.0, abs(float(theta[0] - before[0])) - 1e-2 * (1 + 1e-12))
-            worst = max(worst, float(rel.max()), const, corrected, overshoot)
+        b1 = float(rng.uniform(0.5, 0.99))
+        grads = rng.normal(size=int(rng.integers(2, 25))) * 10.0 ** rng.uniform(-3, 3)
+        moments = _adam_moments(grads, b1)
+        for step in (1, grads.size // 2 + 1, grads.size):
+            got = float(formula(beta_1=b1, t=step, g=grads))
+            worst = max(worst, abs(got - moments[step - 1]) / np.abs(grads).max())
     return Measurement(worst, cases, 1e-12,
-                       "40 Adam steps (gradients of scale 1e-6..1e6): m_t vs the unrolled sum, "
-                       "m_t vs (1-b1^t)g, m_t/(1-b1^t) vs g, and no step larger than the lr")
+                       "unrolled moment vs m_t of llmsym.numeric.adam_step, 1 to 25 steps")
 
 
-def check_adamw(rng: np.random.Generator) -> Measurement:
-    """AdamW vs PyTorch's ordering: shrink theta by (1 - lr lambda), then the Adam step."""
+def _exact_expectations(rng: np.random.Generator, b1: float, steps: int, mean: float):
+    """E[m_t] and E[m_t / (1 - b1^t)], t = 1..steps, exactly: every sequence of gradients drawn
+    from step-dependent two-point distributions that share the mean, run through Adam."""
+    grid = np.array(np.meshgrid(*[[0, 1]] * steps, indexing="ij")).reshape(steps, -1).T
+    low = mean - rng.uniform(0.5, 3.0, size=steps)  # each step its own distribution
+    high = mean + rng.uniform(0.5, 3.0, size=steps)
+    p_high = (mean - low) / (high - low)  # so that E[g_s] = mean at every step
+    grads = np.where(grid == 1, high, low)
+    weights = np.prod(np.where(grid == 1, p_high, 1 - p_high), axis=1)
+    moments = _adam_moments(grads, b1)
+    expected = weights @ moments
+    corrected = expected / (1 - b1 ** np.arange(1, steps + 1))
+    return expected, corrected
+
+
+def check_moment_bias(rng: np.random.Generator, formula) -> Measurement:
+    """(1 - b1^t) gbar from the claim against E[m_t] computed exactly over all 2^T runs."""
+    worst, cases = 0.0, 6
+    for _ in range(cases):
+        b1, steps, mean = float(rng.uniform(0.5, 0.95)), int(rng.integers(3, 9)), rng.normal()
+        expected, _ = _exact_expectations(rng, b1, steps, mean)
+        for step in range(1, steps + 1):
+            got = float(formula(beta_1=b1, t=step, g_bar=mean))
+            worst = max(worst, abs(got - expected[step - 1]) / max(1.0, abs(mean)))
+    return Measurement(worst, cases, 1e-12, "E[m_t] over every gradient sequence of 3..8 steps "
+                       "(two-point laws, step-dependent, common mean) run through Adam")
+
+
+def check_bias_correction(rng: np.random.Generator, formula) -> Measurement:
+    """gbar from the claim against the exact E[m_t / (1 - b1^t)] of Adam's runs."""
+    worst, cases = 0.0, 6
+    for _ in range(cases):
+        b1, steps, mean = float(rng.uniform(0.5, 0.95)), int(rng.integers(3, 9)), rng.normal()
+        _, corrected = _exact_expectations(rng, b1, steps, mean)
+        got = float(formula(g_bar=mean))
+        worst = max(worst, float(np.max(np.abs(corrected - got))) / max(1.0, abs(mean)))
+    return Measurement(worst, cases, 1e-12,
+                       "exact E[m_t/(1 - b1^t)] of Adam runs vs the mean gradient, every t")
+
+
+def check_adamw(rng: np.random.Generator, formula) -> Measurement:
+    """(1 - eta lambda) theta - eta u from the claim against llmsym.numeric's AdamW step."""
     from llmsym.numeric.optim import AdamState, adam_step
 
     worst, cases = 0.0, 40
     for _ in range(cases):
-        lr, decay = rng.uniform(1e-4, 1e-1), rng.uniform(0.0, 0.5)
-        theta, state = rng.normal(size=5), AdamState.zeros(5)
-        shrunk, plain_state = theta.copy(), AdamState.zeros(5)
-        for _ in range(10):
-            grad_now = rng.normal(size=5)
-            theta, state = adam_step(theta, grad_now, state, lr=lr, weight_decay=decay)
-            shrunk = shrunk * (1 - lr * decay)  # decoupled: decay first, independent of grads
-            shrunk, plain_state = adam_step(shrunk, grad_now, plain_state, lr=lr)
-            worst = max(worst, float(np.max(np.abs(theta - shrunk))))
-    return Measurement(worst, cases, 1e-12, "AdamW helper vs decay-then-Adam over 10 steps")
+        lr, decay, b1, b2 = (float(rng.uniform(lo, hi)) for lo, hi in
+                             ((1e-4, 0.1), (0.0, 0.5), (0.5, 0.99), (0.9, 0.9999)))
+        epsilon = float(10.0 ** rng.uniform(-8, -2))
+        state = AdamState(rng.normal(size=3), rng.uniform(0.1, 2.0, size=3), 7)
+        params, grad_now = rng.normal(size=3), rng.normal(size=3)
+        got_params, new = adam_step(params, grad_now, state, lr=lr, beta1=b1, beta2=b2,
+                                    eps=epsilon, weight_decay=decay)
+        direction = (new.m / (1 - b1**8)) / (np.sqrt(new.v / (1 - b2**8)) + epsilon)
+        ours = formula(eta=lr, **{"lambda": decay}, theta=[params], t=2,
+                       adam_direction=direction)
+        worst = max(worst, float(np.max(np.abs(np.asarray(ours, dtype=float) - got_params))))
+    return Measurement(worst, cases, 1e-13, "the decoupled update vs adam_step(weight_decay=λ)")
+
+
+def check_gd(rng: np.random.Generator, formula) -> Measurement:
+    """theta* + (1 - eta a)(theta - theta*) against a GD step with a complex-step derivative."""
+    from llmsym.numeric.optim import gd_step
+
+    worst, cases = 0.0, 40
+    for _ in range(cases):
+        curv, target, start = rng.uniform(0.1, 10), rng.normal(), rng.normal() * 10
+        lr = rng.uniform(0.01, 1.9) / curv
+        step = 1e-30  # complex step: f'(x) = Im f(x + ih) / h, no cancellation
+        slope = (curv / 2 * (complex(start, step) - target) ** 2).imag / step
+        got = float(formula(w=start, w_star=target, eta=lr, a=curv))
+        worst = max(worst, abs(got - float(gd_step(start, slope, lr))) / max(1.0, abs(start)))
+    return Measurement(worst, cases, 1e-13, "one GD step, derivative by complex step")
 
 
 def example_adam_step() -> tuple[str, str]:
     """One Adam step from theta = 1 with gradient 0.5 and the default hyperparameters."""
     from llmsym.numeric.optim import AdamState, adam_step
 
-    theta, state = adam_step(np.array([1.0]), np.array([0.5]), AdamState.zeros(1))
+    params, state = adam_step(np.array([1.0]), np.array([0.5]), AdamState.zeros(1))
     m1, v1 = float(state.m[0]), float(state.v[0])
-    correction = RESULTS[0].expr  # 1 - beta^t
-    m_hat1 = m1 / float(correction.subs({beta1: 0.9, t: 1}))
-    v_hat1 = v1 / float(correction.subs({beta1: 0.999, t: 1}))
-    return ("one Adam step: $\\theta_0 = 1$, $g_1 = 0.5$, $\\alpha = 10^{-3}$, "
+    factor = RESULTS[0].expr  # 1 - beta^t
+    m_hat1 = m1 / float(factor.subs({beta1: 0.9, t: 1}))
+    v_hat1 = v1 / float(factor.subs({beta1: 0.999, t: 1}))
+    return ("one Adam step: $\\theta_0 = 1$, $g_1 = 0.5$, $\\eta = 10^{-3}$, "
             "$\\beta_1 = 0.9$, $\\beta_2 = 0.999$, $\\epsilon = 10^{-8}$",
             rf"m_1 = {m1:.3g},\ v_1 = {v1:.3g},\ \hat m_1 = {m_hat1:.3g},\ "
-            rf"\hat v_1 = {v_hat1:.3g},\ \theta_1 = {float(theta[0]):.7f}")
+            rf"\hat v_1 = {v_hat1:.3g},\ \theta_1 = {float(params[0]):.7f}")
 
 
-# --- The derivation ----------------------------------------------------------------
+# --- Results ------------------------------------------------------------------------------
+RESULTS = (
+    Result("adam_bias_correction", correction, params=(beta1, t),
+           doc="the factor 1 - beta^t by which Adam's moment is biased: m_t / (1 - beta^t) is "
+               "unbiased", claim="moment_bias"),
+    Result("gd_quadratic_contraction", 1 - eta * a, params=(eta, a),
+           doc="factor by which a gradient-descent step of size eta shrinks the error on a "
+               "quadratic of curvature a", claim="gd_quadratic"),
+)
+
+# --- The derivation -------------------------------------------------------------------
 DERIVATION = Derivation(
     id="optimisers",
-    title="Gradient descent, SGD and Adam",
-    topic="Training",
+    title="Gradient descent, SGD, Adam and AdamW",
+    topic="Optimisation",
     order=50,
-    gloss="Minibatch gradients are unbiased; Adam averages gradients and their squares, "
-          "corrects the zero start, and takes steps of about $\\alpha$.",
+    gloss="Adam averages gradients and their squares from a zero start; dividing by "
+          "$1 - \\beta^t$ removes exactly the bias that start causes, in expectation.",
     assumptions=(
-        "$L(\\theta) = \\frac{1}{n}\\sum_{i=1}^n \\ell_i(\\theta)$ with per-example gradients "
-        "$g_i = \\nabla \\ell_i(\\theta)$; examples are drawn uniformly, with replacement.",
-        "Adam: $0 < \\beta_1, \\beta_2 < 1$, $\\epsilon > 0$, $m_0 = v_0 = 0$; "
-        "a constant gradient $g_t = g$ where stated.",
+        "$\\theta_t$ are the parameters after $t$ updates; $g_t$ is the gradient used at step "
+        "$t$ (of the full loss for gradient descent, of a mini-batch for SGD and Adam).",
+        "Adam: $0 < \\beta_1, \\beta_2 < 1$, $\\epsilon > 0$, $m_0 = v_0 = 0$. The bias claims "
+        "treat the gradients as random with a common mean $\\bar g$ (stationarity); "
+        "nothing else about their law is assumed.",
     ),
-    definitions=(
-        Definition("gradient descent", Symbol(r"\theta_{t}"),
-                   Symbol(r"\theta_{t-1}") - eta * Symbol(r"\nabla L(\theta_{t-1})")),
-        Definition("Adam moments", m_t, beta1 * m_prev + (1 - beta1) * grad,
-                   note="$v_t = \\beta_2 v_{t-1} + (1 - \\beta_2) g_t^2$, $m_0 = v_0 = 0$"),
-        Definition("bias correction", m_hat, m_t / (1 - beta1**t),
-                   note="$\\hat v_t = v_t / (1 - \\beta_2^t)$"),
-        Definition("Adam update", Symbol(r"\theta_{t}"),
-                   Symbol(r"\theta_{t-1}") - alpha * m_hat / (sqrt(v_hat) + eps)),
-    ),
-    claims=(gd_quadratic, sgd_unbiased, sgd_minibatch, ema_unrolled, ema_constant,
-            bias_correction, adam_step_size, adamw, sgd_l2),
+    definitions=DEFINITIONS,
+    claims=(ema_unrolled, moment_sum, moment_bias, bias_correction, step_bound, adamw, sgd_l2,
+            gd_quadratic),
     results=RESULTS,
     checks=(
-        NumericCheck("gd", check_gd,
-                     "Gradient descent on random quadratics, derivatives by complex step, "
-                     "against $\\theta^* + (1 - \\eta a)^t(\\theta_0 - \\theta^*)$."),
-        NumericCheck("sgd", check_sgd,
-                     "The exact mean of minibatch gradients over all $n^B$ batches equals the "
-                     "full least-squares gradient $X^\\top(X\\theta - y)/n$."),
-        NumericCheck("adam", check_adam,
-                     "Adam run step by step against the unrolled moment, "
-                     "$(1 - \\beta_1^t) g$, exact bias correction and the step bound."),
-        NumericCheck("adamw", check_adamw,
-                     "AdamW against decaying the weights first, then taking a plain Adam step."),
+        NumericCheck("unrolled", check_unrolled, "The unrolled moment against $m_t$ of a NumPy "
+                     "Adam run.", claim="ema_unrolled"),
+        NumericCheck("moment_bias", check_moment_bias, "$(1 - \\beta_1^t)\\bar g$ against "
+                     "$\\mathbb{E}[m_t]$ computed exactly over every gradient sequence.",
+                     claim="moment_bias"),
+        NumericCheck("bias_correction", check_bias_correction, "$\\bar g$ against the exact "
+                     "$\\mathbb{E}[m_t/(1 - \\beta_1^t)]$ of Adam runs.", claim="bias_correction"),
+        NumericCheck("adamw", check_adamw, "The decoupled update against "
+                     "llmsym.numeric's AdamW step.", claim="adamw"),
+        NumericCheck("gd", check_gd, "One gradient-descent step on a quadratic, derivative by "
+                     "complex step.", claim="gd_quadratic"),
     ),
-    notation={alpha: "Adam's learning rate", eta: "the step size of gradient descent",
-              beta1: "the decay of Adam's first moment", lam: "the weight-decay coefficient",
-              m_hat: "the bias-corrected first moment"},
-    sources=("Kingma and Ba, Adam: A Method for Stochastic Optimization, ICLR 2015, "
-             "arXiv:1412.6980, Algorithm 1 and section 3.",
-             "Loshchilov and Hutter, Decoupled Weight Decay Regularization, ICLR 2019, "
-             "arXiv:1711.05101, Algorithm 2 and Proposition 1.",
-             "Robbins and Monro, A Stochastic Approximation Method (1951): stochastic gradients."),
+    notation={
+        theta: "the model's parameters (a vector)",
+        t: "a time step: an optimiser update, or a token of a response",
+        g: "a stochastic gradient: $g_t$ the one used at step $t$, $g_j$ that of the $j$-th "
+           "example of a mini-batch",
+        m_hat: "Adam's bias-corrected first moment $m_t/(1 - \\beta_1^t)$, where $m_0 = 0$, "
+               "$m_t = \\beta_1 m_{t-1} + (1 - \\beta_1) g_t$",
+        v_hat: "Adam's bias-corrected second moment $v_t/(1 - \\beta_2^t)$, where $v_0 = 0$, "
+               "$v_t = \\beta_2 v_{t-1} + (1 - \\beta_2) g_t^2$",
+        beta1: "decay rate of Adam's first moment",
+        eps: "a small positive constant that keeps a denominator away from zero",
+        lam: "the weight-decay coefficient",
+        g_bar: "the mean gradient: $\\mathbb{E}[g]$, the same at every step or draw",
+        r"m_{t}": "Adam's first moment: $m_0 = 0$, $m_t = \\beta_1 m_{t-1} + (1 - \\beta_1) g_t$",
+        grad_loss: "the gradient of the loss at $\\theta_{t-1}$",
+        u: "Adam's direction $\\hat m_t/(\\sqrt{\\hat v_t} + \\epsilon)$",
+        w_star: "the minimiser of the quadratic",
+        a: "the curvature of a one-dimensional quadratic loss",
+    },
+    sources=(
+        "Kingma and Ba, Adam: A Method for Stochastic Optimization, ICLR 2015, arXiv:1412.6980: "
+        "Algorithm 1 (the update), section 2.1 (step size), section 3 (bias correction).",
+        "Loshchilov and Hutter, Decoupled Weight Decay Regularization, ICLR 2019, "
+        "arXiv:1711.05101: Algorithm 2 and Proposition 1 (with the learning rate multiplying the "
+        "decay, as in PyTorch's AdamW).",
+        "Robbins and Monro, A Stochastic Approximation Method (1951): stochastic gradients.",
+    ),
     examples=(example_adam_step,),
 )
 
