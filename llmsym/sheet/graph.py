@@ -1,0 +1,400 @@
+"""The dependency graph drawn at build time: a layered layout written out as one inline SVG.
+
+Nodes are claims, an arrow runs from a cited claim to each claim that cites
+it, and every node is a link to its claim on the page. No script and no
+layout engine runs in the browser: the positions are computed here, in the
+manner of Sugiyama's layered drawing:
+
+1. the graph is cut into connected components; a claim that cites none and is
+   cited by none goes into a grid of its own below them;
+2. layers: a claim sits one layer below the lowest claim it cites (claims that
+   cite nothing are on top), so every arrow points down;
+3. an arrow that spans several layers passes through a chain of invisible
+   points, one per layer it crosses;
+4. the order within each layer comes from sweeps of the barycentre heuristic
+   (the order with the fewest crossings seen is kept);
+5. horizontal positions: each node as close as possible to the mean position
+   of its neighbours, in its order, with a minimum gap (an exact least-squares
+   fit under those constraints, by pool-adjacent-violators).
+
+>>> g = layout([{"id": "a:x", "number": "1.1", "title": "X", "status": "proved"},
+...             {"id": "a:y", "number": "1.2", "title": "Y", "status": "proved"}],
+...            [("a:y", "a:x")])
+>>> [(n.id, n.layer) for n in g.nodes]
+[('a:x', 0), ('a:y', 1)]
+>>> svg(g).startswith('<svg')
+True
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+NODE_W, NODE_H = 168, 38  # px; room for "(10.5)" and about 27 characters of title
+GAP_X, GAP_Y = 16, 44  # between nodes of a layer, between layers
+WIDE, NARROW = 1200, 360  # px: rows of components no wider than this (unless one is wider)
+MARGIN = 8
+CHAR_W = 5.9  # an average character of the 11 px sans-serif labels, for cutting titles
+SWEEPS = 12
+
+# Status kinds (llmsym.derivation.Kind values) as the colour classes the page's CSS knows.
+STATUS_CLASS = {"proved": "ok", "proved_for": "partial", "stated": "stated", "assumed": "stated",
+                "definition": "stated", "failed": "bad", "timeout": "bad", "error": "bad",
+                "missing": "bad"}
+
+
+@dataclass
+class Node:
+    """A claim (or a point an arrow passes through: ``dummy``) and where it is drawn."""
+
+    id: str
+    number: str = ""
+    title: str = ""
+    status: str = "missing"
+    label: str = ""
+    own: str = ""
+    own_label: str = ""
+    href: str = ""
+    dummy: bool = False
+    layer: int = 0
+    x: float = 0.0
+    y: float = 0.0
+
+    @property
+    def width(self) -> float:
+        return 0.0 if self.dummy else NODE_W
+
+
+@dataclass
+class Drawing:
+    """A laid-out graph: nodes with positions, arrows as point lists, the canvas size."""
+
+    nodes: list[Node] = field(default_factory=list)
+    arrows: list[tuple[str, str, list[tuple[float, float]]]] = field(default_factory=list)
+    width: float = 0.0
+    height: float = 0.0
+    loose_top: float | None = None  # where the grid of unconnected claims starts
+
+
+# ---------------------------------------------------------------------------
+# Layout
+# ---------------------------------------------------------------------------
+
+
+def number_key(number: str) -> tuple:
+    """Sort numbers as a reader does: 2.10 after 2.9, 3a.1 after 3.4."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p)
+                 for p in re.findall(r"\d+|[^\d.]+", number))
+
+
+def layout(nodes: list[dict[str, Any]], edges: list[tuple[str, str]],
+           max_width: float = WIDE) -> Drawing:
+    """Positions for ``nodes`` (dicts with id, number, title, status...) and ``edges``
+    (citing id, cited id), packed into rows about ``max_width`` wide. A cited id with no node
+    gets a node of status ``missing``."""
+    found = {n["id"]: Node(**{k: v for k, v in n.items() if k in Node.__annotations__})
+             for n in nodes}
+    for _citing, cited in edges:
+        if cited not in found:
+            found[cited] = Node(cited, title="not verified in this run", status="missing")
+    edges = [(a, b) for a, b in dict.fromkeys(edges) if a != b]
+    ordered = sorted(found.values(), key=lambda n: (number_key(n.number), n.id))
+    linked = {x for e in edges for x in e}
+    parts = components([n.id for n in ordered if n.id in linked], edges)
+    drawings = [_component(found, part, edges) for part in parts]
+    drawing = _pack(drawings, max_width)
+    loose = [n for n in ordered if n.id not in linked]
+    if loose:
+        _grid(drawing, loose, max_width)
+    return drawing
+
+
+def components(ids: list[str], edges: list[tuple[str, str]]) -> list[list[str]]:
+    """Connected components (arrows taken both ways), each in the order of ``ids``,
+    largest first."""
+    parent = {i: i for i in ids}
+
+    def root(i: str) -> str:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in edges:
+        parent[root(a)] = root(b)
+    groups: dict[str, list[str]] = {}
+    for i in ids:
+        groups.setdefault(root(i), []).append(i)
+    return sorted(groups.values(), key=len, reverse=True)
+
+
+def layers(ids: list[str], cites: dict[str, list[str]]) -> dict[str, int]:
+    """Layer of each node: 0 when it cites nothing, else one below the lowest it cites.
+    A citation that closes a cycle is ignored (the report marks such claims failed)."""
+    depth: dict[str, int] = {}
+    active: set[str] = set()
+
+    def visit(i: str) -> int:
+        if i in depth:
+            return depth[i]
+        active.add(i)
+        below = [visit(j) for j in cites.get(i, []) if j not in active]
+        active.discard(i)
+        depth[i] = 1 + max(below) if below else 0
+        return depth[i]
+
+    for i in ids:
+        visit(i)
+    return depth
+
+
+def _component(found: dict[str, Node], ids: list[str],
+               edges: list[tuple[str, str]]) -> Drawing:
+    """One connected component, laid out with its top-left corner at (0, 0)."""
+    inside = set(ids)
+    mine = [(a, b) for a, b in edges if a in inside and b in inside]
+    cites: dict[str, list[str]] = {}
+    for a, b in mine:
+        cites.setdefault(a, []).append(b)
+    depth = layers(ids, cites)
+    rows: list[list[Node]] = [[] for _ in range(max(depth.values()) + 1)]
+    for i in ids:
+        node = found[i]
+        node.layer = depth[i]
+        rows[node.layer].append(node)
+    # each arrow as a chain of segments between adjacent layers (cited above, citing below)
+    chains: list[tuple[str, str, list[Node]]] = []
+    for citing, cited in mine:
+        top, bottom = found[cited], found[citing]
+        if bottom.layer <= top.layer:  # the edge closing a cycle: not drawn
+            continue
+        chain = [top]
+        for k in range(top.layer + 1, bottom.layer):
+            point = Node(f"{citing}>{cited}@{k}", dummy=True, layer=k)
+            rows[k].append(point)
+            chain.append(point)
+        chain.append(bottom)
+        chains.append((cited, citing, chain))
+    _order(rows, chains)
+    _place(rows, chains)
+    drawing = Drawing()
+    for row in rows:
+        drawing.nodes += [n for n in row if not n.dummy]
+    drawing.arrows = [(a, b, [(n.x + n.width / 2, n.y) for n in chain])
+                      for a, b, chain in chains]
+    drawing.width = max(n.x + n.width for row in rows for n in row)
+    drawing.height = len(rows) * NODE_H + (len(rows) - 1) * GAP_Y
+    return drawing
+
+
+def _neighbours(chains: list[tuple[str, str, list[Node]]]) -> tuple[dict, dict]:
+    """For each node (by identity), its neighbours in the layer above and in the layer below."""
+    up: dict[int, list[Node]] = {}
+    down: dict[int, list[Node]] = {}
+    for _a, _b, chain in chains:
+        for upper, lower in zip(chain, chain[1:], strict=False):
+            down.setdefault(id(upper), []).append(lower)
+            up.setdefault(id(lower), []).append(upper)
+    return up, down
+
+
+def crossings(rows: list[list[Node]], down: dict) -> int:
+    """Pairs of segments between adjacent layers that cross."""
+    total = 0
+    for upper, lower in zip(rows, rows[1:], strict=False):
+        where = {id(n): k for k, n in enumerate(lower)}
+        segs = [(k, where[id(m)]) for k, n in enumerate(upper) for m in down.get(id(n), [])]
+        total += sum(1 for i, (a, b) in enumerate(segs) for c, d in segs[i + 1:]
+                     if (a - c) * (b - d) < 0)
+    return total
+
+
+def _order(rows: list[list[Node]], chains: list) -> None:
+    """Reorder each layer by the barycentre of its neighbours; keep the best order seen."""
+    up, down = _neighbours(chains)
+    best, fewest = [list(r) for r in rows], crossings(rows, down)
+    for sweep in range(SWEEPS):
+        downward = sweep % 2 == 0
+        span = range(1, len(rows)) if downward else range(len(rows) - 2, -1, -1)
+        for k in span:
+            fixed = rows[k - 1] if downward else rows[k + 1]
+            where = {id(n): j for j, n in enumerate(fixed)}
+            links = up if downward else down
+
+            def centre(item: tuple[int, Node], where=where, links=links) -> float:
+                j, n = item
+                near = [where[id(m)] for m in links.get(id(n), []) if id(m) in where]
+                return sum(near) / len(near) if near else float(j)
+
+            rows[k] = [n for _j, n in sorted(enumerate(rows[k]), key=centre)]
+        count = crossings(rows, down)
+        if count < fewest:
+            best, fewest = [list(r) for r in rows], count
+    rows[:] = best
+
+
+def _place(rows: list[list[Node]], chains: list) -> None:
+    """x: near the mean of the neighbours, order kept, gaps kept; y: by layer."""
+    up, down = _neighbours(chains)
+    for k, row in enumerate(rows):
+        _settle(row, [float(j * (NODE_W + GAP_X)) for j in range(len(row))])
+        for n in row:
+            n.y = k * (NODE_H + GAP_Y)
+    for sweep in range(8):
+        span = range(len(rows)) if sweep % 2 == 0 else range(len(rows) - 1, -1, -1)
+        for k in span:
+            wanted = []
+            for n in rows[k]:
+                near = up.get(id(n), []) + down.get(id(n), [])
+                mid = n.x + n.width / 2
+                if near:
+                    mid = sum(m.x + m.width / 2 for m in near) / len(near)
+                wanted.append(mid - n.width / 2)
+            _settle(rows[k], wanted)
+    left = min(n.x for row in rows for n in row)
+    for row in rows:
+        for n in row:
+            n.x -= left
+
+
+def _gap(a: Node, b: Node) -> float:
+    """Distance from the left of ``a`` to the left of ``b`` when they stand side by side."""
+    space = GAP_X if not (a.dummy and b.dummy) else GAP_X / 2
+    return a.width + space
+
+
+def _settle(row: list[Node], wanted: list[float]) -> None:
+    """Set x as close to ``wanted`` as possible (least squares), in order, with the gaps kept.
+
+    With ``offset[k]`` the least distance from the first node, ``x[k] - offset[k]`` must
+    not decrease: an isotonic regression, solved by pool-adjacent-violators.
+    """
+    offsets = [0.0]
+    for a, b in zip(row, row[1:], strict=False):
+        offsets.append(offsets[-1] + _gap(a, b))
+    blocks: list[list[float]] = []  # [mean, weight, count]
+    for w, o in zip(wanted, offsets, strict=True):
+        blocks.append([w - o, 1.0, 1])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            m2, w2, c2 = blocks.pop()
+            m1, w1, c1 = blocks.pop()
+            blocks.append([(m1 * w1 + m2 * w2) / (w1 + w2), w1 + w2, c1 + c2])
+    k = 0
+    for mean, _w, count in blocks:
+        for _ in range(count):
+            row[k].x = mean + offsets[k]
+            k += 1
+
+
+def _pack(drawings: list[Drawing], max_width: float) -> Drawing:
+    """Components side by side in rows no wider than ``max_width``, largest first."""
+    out = Drawing()
+    x = y = row_height = 0.0
+    for d in drawings:
+        if x > 0 and x + d.width + 2 * MARGIN > max_width:
+            x, y, row_height = 0.0, y + row_height + GAP_Y, 0.0
+        for n in d.nodes:
+            n.x += x + MARGIN
+            n.y += y + MARGIN
+        out.nodes += d.nodes
+        out.arrows += [(a, b, [(px + x + MARGIN, py + y + MARGIN) for px, py in pts])
+                       for a, b, pts in d.arrows]
+        out.width = max(out.width, x + d.width + 2 * MARGIN)
+        row_height = max(row_height, d.height)
+        x += d.width + 2 * GAP_X
+    out.height = (y + row_height + 2 * MARGIN) if drawings else 0.0
+    return out
+
+
+def _grid(drawing: Drawing, loose: list[Node], max_width: float) -> None:
+    """The claims with no citation either way, in reading order, as a grid below the rest."""
+    width = max(drawing.width, min(max_width, len(loose) * (NODE_W + GAP_X) + 2 * MARGIN))
+    columns = max(1, int((width - 2 * MARGIN + GAP_X) // (NODE_W + GAP_X)))
+    top = drawing.height + (GAP_Y if drawing.nodes else 0) + 16  # room for the caption
+    drawing.loose_top = top - 16 + MARGIN
+    for k, n in enumerate(loose):
+        n.x = MARGIN + (k % columns) * (NODE_W + GAP_X)
+        n.y = top + MARGIN + (k // columns) * (NODE_H + GAP_X)
+    drawing.nodes += loose
+    rows = -(-len(loose) // columns)
+    drawing.width = max(drawing.width, columns * (NODE_W + GAP_X) - GAP_X + 2 * MARGIN)
+    drawing.height = top + rows * (NODE_H + GAP_X) - GAP_X + 2 * MARGIN
+
+
+# ---------------------------------------------------------------------------
+# SVG
+# ---------------------------------------------------------------------------
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def cut(text: str, room: float) -> str:
+    """``text`` shortened with an ellipsis to about ``room`` pixels of label."""
+    most = max(1, int(room / CHAR_W))
+    return text if len(text) <= most else text[: most - 1].rstrip() + "\u2026"
+
+
+def _node_svg(n: Node) -> str:
+    colour = STATUS_CLASS.get(n.status, "bad")
+    differs = n.own and n.own != n.status
+    tip = f"({n.number}) {n.title}: {n.label or n.status}" if n.number else f"{n.id}: {n.title}"
+    if differs:
+        tip += f" (its own chain: {n.own_label or n.own})"
+    head = f"({n.number})" if n.number else cut(n.id, NODE_W - 12)
+    mark = ""
+    if differs:  # its own chain is stronger than what it rests on: a ring in the own colour
+        mark = (f'<circle class="g-own g-{STATUS_CLASS.get(n.own, "bad")}" '
+                f'cx="{n.x + NODE_W - 9:.1f}" cy="{n.y + 9:.1f}" r="4.5"/>')
+    body = (f'<title>{_esc(tip)}</title>'
+            f'<rect class="g-node g-{colour}" x="{n.x:.1f}" y="{n.y:.1f}" '
+            f'width="{NODE_W}" height="{NODE_H}" rx="5"/>{mark}'
+            f'<text x="{n.x + 7:.1f}" y="{n.y + 15:.1f}" class="g-num">{_esc(head)}</text>'
+            f'<text x="{n.x + 7:.1f}" y="{n.y + 30:.1f}">{_esc(cut(n.title, NODE_W - 12))}</text>')
+    if n.href:
+        return f'<a href="{_esc(n.href)}">{body}</a>'
+    return f"<g>{body}</g>"
+
+
+def _path(points: list[tuple[float, float]]) -> str:
+    """A smooth path from the bottom of the cited node, through each layer, to the top of the
+    citing node: vertical through each crossed layer, curved between layers."""
+    (x0, y0), rest = points[0], points[1:]
+    d = f"M{x0:.1f},{y0 + NODE_H:.1f}"
+    bend = GAP_Y / 2
+    for k, (x, y) in enumerate(rest):
+        last = k == len(rest) - 1
+        prev_x = points[k][0]
+        prev_y = points[k][1] + NODE_H
+        end_y = y - 5 if last else y  # stop short of the node: the arrowhead ends there
+        d += (f" C{prev_x:.1f},{prev_y + bend:.1f} {x:.1f},{end_y - bend:.1f}"
+              f" {x:.1f},{end_y:.1f}")
+        if not last:
+            d += f" L{x:.1f},{y + NODE_H:.1f}"
+    return d
+
+
+def svg(drawing: Drawing, name: str = "graph", title: str = "Which claim cites which") -> str:
+    """The drawing as one ``<svg>`` element (classes ``g-ok``... for the page's CSS);
+    ``name`` keeps its arrowhead's id apart from another drawing's on the same page."""
+    w, h = drawing.width, drawing.height
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="depgraph" role="group" '
+             f'width="{w:.0f}" height="{h:.0f}" viewBox="0 0 {w:.0f} {h:.0f}" '
+             f'aria-label="{_esc(title)}">',
+             f'<defs><marker id="depgraph-arrow-{name}" viewBox="0 0 10 10" refX="9" refY="5" '
+             'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
+             '<path d="M0,0L10,5L0,10z" class="g-head"/></marker></defs>']
+    for cited, citing, points in drawing.arrows:
+        parts.append(f'<path class="g-edge" d="{_path(points)}" '
+                     f'marker-end="url(#depgraph-arrow-{name})"><title>{_esc(citing)} cites '
+                     f'{_esc(cited)}</title></path>')
+    if drawing.loose_top is not None:
+        parts.append(f'<text class="g-caption" x="{MARGIN}" y="{drawing.loose_top + 8:.1f}">'
+                     "Claims that cite no claim and that no claim cites</text>")
+    parts += [_node_svg(n) for n in drawing.nodes]
+    parts.append("</svg>")
+    return "".join(parts)
