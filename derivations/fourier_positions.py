@@ -1,7 +1,7 @@
 """The Fourier view of positions: a bank of frequencies on a geometric ladder.
 
 Main results (frequencies i = 0 .. d/2 - 1, as in derivation sinusoidal-positions)
-    phasor        PE(pos + D)_{2i+1} + i PE(pos + D)_{2i} = e^{i D w_i} (PE(pos)_{2i+1} +
+    phasor        PE(pos')_{2i+1} + i PE(pos')_{2i} = e^{i (pos' - pos) w_i} (PE(pos)_{2i+1} +
                   i PE(pos)_{2i}): read as complex numbers, the d/2 pairs are phasors e^{i pos
                   w_i}, and a shift multiplies every one by its own unit phase at once
     ladder        w_{i+1} / w_i = 10000^{-2/d}: each frequency is the previous one times a
@@ -22,7 +22,7 @@ from llmsym.notation import Named, Notation, factors
 
 # --- Symbols (as in derivation sinusoidal-positions) -----------------------------------------
 pos = Named("pos", r"\mathrm{pos}", real=True)  # a position
-Delta = Symbol("Delta", real=True)  # an offset between positions
+pos2 = Named("pos2", r"\mathrm{pos}'", real=True)  # a second position
 d = Symbol("d", integer=True, positive=True)  # the encoding width (model width), even
 i = Symbol("i", integer=True, nonnegative=True)  # frequency index, 0 .. d/2 - 1
 
@@ -120,24 +120,26 @@ class cis(Notation):  # noqa: N801
 LAMBDA = Definition("wavelengths", wavelength(i), 2 * pi / omega(i),
                     note="Positions per full turn of pair $i$.")
 
+offset = pos2 - pos
 phasor_shift = Claim(
     "phasor",
     "A bank of phasors: a shift multiplies every frequency by its own phase",
-    start=phasor(pos + Delta, i),
+    start=phasor(pos2, i),
     steps=(
-        Step(cis((pos + Delta) * omega(i)), "$\\cos x + \\mathrm{i}\\sin x = e^{\\mathrm{i}x}$ "
-             "(Euler), with $x = (\\mathrm{pos} + \\Delta)\\omega_i$", "unfold+rewrite_exp"),
-        Step(factors(cis(Delta * omega(i)), cis(pos * omega(i))), "$e^{a + b} = e^a e^b$",
-             "unfold+powsimp"),
-        Step(factors(cis(Delta * omega(i)), phasor(pos, i)), "Euler again, at $\\mathrm{pos}$",
+        Step(cis(pos2 * omega(i)), "$\\cos x + \\mathrm{i}\\sin x = e^{\\mathrm{i}x}$ (Euler), "
+             "with $x = \\mathrm{pos}'\\omega_i$", "unfold+rewrite_exp"),
+        Step(factors(cis(offset * omega(i)), cis(pos * omega(i))),
+             "$e^{a + b} = e^a e^b$ with $a + b = \\mathrm{pos}'\\omega_i$", "unfold+powsimp"),
+        Step(factors(cis(offset * omega(i)), phasor(pos, i)), "Euler again, at $\\mathrm{pos}$",
              "unfold+rewrite_exp+powsimp"),
     ),
     note="Pair $i$ of $PE(\\mathrm{pos})$, read as $e^{\\mathrm{i}\\,\\mathrm{pos}\\,\\omega_i}$, "
          "samples a tone of frequency $\\omega_i$ at $\\mathrm{pos}$: the encoding is a bank of "
-         "$d/2$ such tones (Fourier features). Moving $\\Delta$ positions multiplies every tone "
-         "by $e^{\\mathrm{i}\\Delta\\omega_i}$, a rotation of each pair by its own angle: the "
-         "shift theorem of Fourier analysis, and the complex form of the block rotation of "
-         "derivation sinusoidal-positions.",
+         "$d/2$ such tones (Fourier features). Moving from $\\mathrm{pos}$ to $\\mathrm{pos}'$ "
+         "multiplies every tone by its own unit phase $e^{\\mathrm{i}(\\mathrm{pos}' - "
+         "\\mathrm{pos})\\omega_i}$, a rotation of each pair: the shift theorem of Fourier "
+         "analysis, and the complex form of the block rotation of derivation "
+         "sinusoidal-positions.",
 )
 
 ladder = Claim(
@@ -227,7 +229,7 @@ def check_ladder(rng: np.random.Generator, formula) -> Measurement:
 
 
 def check_phasor(rng: np.random.Generator, formula) -> Measurement:
-    """e^{i D w_i} times pair i at pos, from the claim, against the NumPy pair at pos + D."""
+    """e^{i(pos' - pos) w_i} times pair i at pos, from the claim, against the pair at pos'."""
     from llmsym.numeric.positions import sinusoidal_encoding
 
     worst, cases = 0.0, 60
@@ -235,16 +237,16 @@ def check_phasor(rng: np.random.Generator, formula) -> Measurement:
         width = 2 * int(rng.integers(1, 65))
         at, by = float(rng.uniform(0, 10_000)), float(rng.uniform(-1000, 1000))
         idx = int(rng.integers(0, width // 2))
-        got = complex(formula(pos=at, Delta=by, i=idx, d=width))
+        got = complex(formula(pos=at, pos2=at + by, i=idx, d=width))
         enc = sinusoidal_encoding([at + by], width)[0]
         worst = max(worst, abs(got - complex(enc[2 * idx + 1], enc[2 * idx])))
     return Measurement(worst, cases, 1e-9,
                        "positions up to 1e4, offsets up to +-1e3, d up to 128, against "
-                       "PE(pos + D)_{2i+1} + i PE(pos + D)_{2i} in NumPy; absolute error")
+                       "PE(pos')_{2i+1} + i PE(pos')_{2i} in NumPy; absolute error")
 
 
 def check_shift_matrix(rng: np.random.Generator) -> Measurement:
-    """Experiment: position_shift_matrix(D) is orthogonal and moves every PE(pos) to PE(pos + D)."""
+    """Experiment: position_shift_matrix(k) is orthogonal and moves each PE(pos) to PE(pos + k)."""
     from llmsym.numeric.position_shift import position_shift_matrix
     from llmsym.numeric.positions import sinusoidal_encoding
 
@@ -286,7 +288,7 @@ DERIVATION = Derivation(
     claims=(phasor_shift, ladder, wavelengths, ends),
     checks=(
         NumericCheck("phasor", check_phasor, "The shifted phasor from the claim against the "
-                     "NumPy encoding at $\\mathrm{pos} + \\Delta$.", claim="phasor"),
+                     "NumPy encoding at $\\mathrm{pos}'$.", claim="phasor"),
         NumericCheck("ladder", check_ladder, "The common ratio from the claim against the "
                      "NumPy frequencies.", claim="ladder"),
         NumericCheck("wavelengths", check_wavelengths, "The wavelengths from the claim against "

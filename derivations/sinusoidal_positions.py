@@ -2,9 +2,10 @@
 
 Main results (frequencies i = 0 .. d/2 - 1, coordinates 0 .. d - 1, as in the paper)
     coordinates   PE(pos)_{2i} = sin(pos w_i), PE(pos)_{2i+1} = cos(pos w_i), w_i = 10000^{-2i/d}
-    shift         (PE(pos + D)_{2i}, PE(pos + D)_{2i+1}) = R(D w_i)^T (PE(pos)_{2i}, PE(pos)_{2i+1})
-                  for every i: PE(pos + D) = R(D) PE(pos), one block-diagonal rotation that does
-                  not depend on pos (Vaswani et al. 2017, section 3.5)
+    shift         (PE(pos')_{2i}, PE(pos')_{2i+1}) = R((pos' - pos) w_i)^T (PE(pos)_{2i},
+                  PE(pos)_{2i+1}) for every i: PE(pos') = R(pos' - pos) PE(pos), one
+                  block-diagonal rotation that depends on the offset only (Vaswani et al. 2017,
+                  section 3.5)
     dot           <PE(pos), PE(pos')> = sum_i cos((pos - pos') w_i): depends on pos - pos' only
 
 Run on its own: ``python derivations/sinusoidal_positions.py``.
@@ -43,7 +44,6 @@ from llmsym.notation import Named, Notation, labelled, terms
 # --- Symbols -----------------------------------------------------------------------------
 pos = Named("pos", r"\mathrm{pos}", real=True)  # a position
 pos2 = Named("pos2", r"\mathrm{pos}'", real=True)  # a second position
-Delta = Symbol("Delta", real=True)  # an offset between positions
 d = Symbol("d", integer=True, positive=True)  # the encoding width (model width), even
 half = Named("pe_pairs", r"d/2", integer=True, positive=True)  # frequencies of the encoding
 i = Symbol("i", integer=True, nonnegative=True)  # frequency index, 0 .. d/2 - 1
@@ -148,25 +148,26 @@ coordinates = Claim(
          "2\\lfloor r/2 \\rfloor))$, is the definition above.",
 )
 
-SHIFT_TEXT = (r"\mathcal{R}(\Delta) = \operatorname{diag}\left(R(\Delta\omega_0)^\top, \dots, "
-              r"R(\Delta\omega_{d/2-1})^\top\right),\ R(a) = \begin{pmatrix}\cos a & -\sin a"
+SHIFT_TEXT = (r"\mathcal{R}(a) = \operatorname{diag}\left(R(a\,\omega_0)^\top, \dots, "
+              r"R(a\,\omega_{d/2-1})^\top\right),\ R(a) = \begin{pmatrix}\cos a & -\sin a"
               r" \\ \sin a & \cos a\end{pmatrix}")
 
 shift = Claim(
     "shift",
-    "A shift is one rotation per frequency: $PE(\\mathrm{pos} + \\Delta) = "
-    "\\mathcal{R}(\\Delta)\\,PE(\\mathrm{pos})$",
-    start=pair(pos + Delta),
-    steps=(Step(MatMul(block(Delta * omega(i)),
+    "A shift is one rotation per frequency: $PE(\\mathrm{pos}') = \\mathcal{R}(\\mathrm{pos}' - "
+    "\\mathrm{pos})\\,PE(\\mathrm{pos})$",
+    start=pair(pos2),
+    steps=(Step(MatMul(block((pos2 - pos) * omega(i)),
                        ImmutableMatrix([pe(pos, 2 * i), pe(pos, 2 * i + 1)]), evaluate=False),
-                "$\\sin(a + b) = \\sin a \\cos b + \\cos a \\sin b$ and $\\cos(a + b) = "
-                "\\cos a \\cos b - \\sin a \\sin b$, with $a = \\mathrm{pos}\\,\\omega_i$, "
-                "$b = \\Delta\\omega_i$", "unfold+trig"),),
+                "angle sums with $a = \\mathrm{pos}\\,\\omega_i$ and $b = (\\mathrm{pos}' - "
+                "\\mathrm{pos})\\omega_i$: $\\sin(a + b) = \\sin a \\cos b + \\cos a \\sin b$, "
+                "$\\cos(a + b) = \\cos a \\cos b - \\sin a \\sin b$", "unfold+trig"),),
     where=(SHIFT_TEXT,),
-    note="Pair $i$ of $PE(\\mathrm{pos} + \\Delta)$ is pair $i$ of $PE(\\mathrm{pos})$ turned by "
-         "$\\Delta\\omega_i$, for every $i$ at once: the block-diagonal $\\mathcal{R}(\\Delta)$ "
-         "depends on the offset and the frequencies, not on $\\mathrm{pos}$, so a fixed linear "
-         "map takes any position to the one $\\Delta$ further.",
+    note="Pair $i$ of $PE(\\mathrm{pos}')$ is pair $i$ of $PE(\\mathrm{pos})$ turned by "
+         "$(\\mathrm{pos}' - \\mathrm{pos})\\omega_i$, for every $i$ at once: the "
+         "block-diagonal $\\mathcal{R}$ depends on the offset and the frequencies only, so one "
+         "fixed linear map takes every position to the one $k$ places further (Vaswani et al.'s "
+         "$PE_{pos+k}$ as a linear function of $PE_{pos}$).",
 )
 
 dot = Claim(
@@ -185,7 +186,7 @@ dot = Claim(
     note="At $\\mathrm{pos}' = \\mathrm{pos}$ every term is 1: $\\lVert PE(\\mathrm{pos}) "
          "\\rVert^2 = d/2$ at every position. Even in $\\mathrm{pos} - \\mathrm{pos}'$: the dot "
          "product cannot tell a token "
-         "$\\Delta$ before from one $\\Delta$ after. Attention on $x + PE$ mixes this term with "
+         "$k$ places before from one $k$ places after. Attention on $x + PE$ mixes this term with "
          "the content terms, unlike RoPE.",
 )
 
@@ -202,7 +203,7 @@ RESULTS = (
 
 # --- Numeric checks ---------------------------------------------------------------------------
 def check_shift(rng: np.random.Generator, formula) -> Measurement:
-    """R(D w_i)^T applied to pair i of PE(pos), from the claim, against PE(pos + D) in NumPy."""
+    """R((pos' - pos) w_i)^T on pair i of PE(pos), from the claim, against PE(pos') in NumPy."""
     from llmsym.numeric.positions import sinusoidal_encoding
 
     worst, cases = 0.0, 80
@@ -210,12 +211,12 @@ def check_shift(rng: np.random.Generator, formula) -> Measurement:
         width = 2 * int(rng.integers(1, 65))
         at, by = float(rng.uniform(0, 10_000)), float(rng.uniform(-1000, 1000))
         idx = int(rng.integers(0, width // 2))
-        got = np.asarray(formula(pos=at, Delta=by, i=idx, d=width), dtype=float).ravel()
+        got = np.asarray(formula(pos=at, pos2=at + by, i=idx, d=width), dtype=float).ravel()
         ref = sinusoidal_encoding([at + by], width)[0][2 * idx:2 * idx + 2]
         worst = max(worst, float(np.max(np.abs(got - ref))))
     return Measurement(worst, cases, 1e-9,
                        "positions up to 1e4, offsets up to +-1e3, d up to 128, against "
-                       "sinusoidal_encoding(pos + D); absolute error (entries lie in [-1, 1])")
+                       "sinusoidal_encoding(pos'); absolute error (entries lie in [-1, 1])")
 
 
 def check_dot(rng: np.random.Generator, formula) -> Measurement:
@@ -266,8 +267,9 @@ def example_dot() -> tuple[str, str]:
 
     enc = sinusoidal_encoding([0, 1, 10, 100, 1000], 512)
     dots = ", ".join(f"{enc[0] @ row:.1f}" for row in enc)
-    return ("$\\langle PE(0), PE(\\Delta)\\rangle$ for $\\Delta = 0, 1, 10, 100, 1000$ with "
-            "$d = 512$: largest at $\\Delta = 0$ ($= d/2$), smaller for distant positions",
+    return ("$\\langle PE(0), PE(\\mathrm{pos}')\\rangle$ for $\\mathrm{pos}' = 0, 1, 10, 100, "
+            "1000$ with "
+            "$d = 512$: largest at $\\mathrm{pos}' = 0$ ($= d/2$), smaller far away",
             rf"({dots})")
 
 
@@ -277,7 +279,7 @@ DERIVATION = Derivation(
     title="Sinusoidal position encodings",
     topic="Positions",
     order=45,
-    gloss="Each pair of coordinates turns at its own frequency, so moving $\\Delta$ positions "
+    gloss="Each pair of coordinates turns at its own frequency, so moving $k$ positions "
           "turns every pair by a fixed angle: relative offsets are linear maps, and dot products "
           "of encodings see only the offset.",
     assumptions=(
@@ -290,9 +292,9 @@ DERIVATION = Derivation(
     claims=(coordinates, shift, dot),
     results=RESULTS,
     checks=(
-        NumericCheck("shift", check_shift, "$\\mathcal{R}(\\Delta)PE(\\mathrm{pos})$ from the "
-                     "claim, pair by pair, against the NumPy encoding at $\\mathrm{pos} + "
-                     "\\Delta$.", claim="shift"),
+        NumericCheck("shift", check_shift, "$\\mathcal{R}(\\mathrm{pos}' - \\mathrm{pos})"
+                     "PE(\\mathrm{pos})$ from the claim, pair by pair, against the NumPy "
+                     "encoding at $\\mathrm{pos}'$.", claim="shift"),
         NumericCheck("dot", check_dot, "$\\sum_i \\cos((\\mathrm{pos} - \\mathrm{pos}')"
                      "\\omega_i)$ from the claim against the NumPy dot product.", claim="dot"),
         NumericCheck("paper", check_paper_formula, "Experiment: the NumPy encoding against the "

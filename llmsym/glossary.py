@@ -56,5 +56,4 @@ GLOSSARY: dict[str, str] = {
     "\\mathbf{k}": "a key vector",
     "\\mathrm{pos}": "a token position (an integer in practice; the identities hold for any real)",
     "\\mathrm{pos}'": "a second token position",
-    "\\Delta": "an offset between two token positions",
 }
