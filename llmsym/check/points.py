@@ -323,7 +323,8 @@ def _fallback(expr: Any, point: Point) -> list:
     for item in items:
         concrete = unfold(item.xreplace({k: v for k, v in subs.items() if k.is_integer}))
         concrete = write_out_sums(concrete)
-        concrete = concrete.doit() if concrete.has(sp.Derivative, sp.Limit, sp.Integral) else concrete
+        if concrete.has(sp.Derivative, sp.Limit, sp.Integral):
+            concrete = concrete.doit()
         entries = {ix: _number(point.entry(ix, tuple(int(i) for i in ix.indices)))
                    for ix in concrete.atoms(sp.Indexed) if all(i.is_Integer for i in ix.indices)}
         value = sp.N(concrete.xreplace(entries).xreplace(subs), PRECISION)

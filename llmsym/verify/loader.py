@@ -9,8 +9,10 @@ the time limit — is reported by file and line; the others load regardless.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
+import re
 import signal
 import sys
 import threading
@@ -136,6 +138,67 @@ def load_file(path: Path, timeout: float = IMPORT_TIMEOUT) -> Loaded | LoadFailu
     if not isinstance(derivation, Derivation):
         return LoadFailure(str(path), None, "defines no DERIVATION = Derivation(...)")
     return Loaded(derivation, path)
+
+
+@dataclass(frozen=True)
+class Header:
+    """A derivation's id, title, topic and order, read from its file without running it."""
+
+    id: str
+    title: str
+    topic: str
+    order: int
+    path: Path
+
+
+HEADER_FIELDS = ("id", "title", "topic")
+
+
+def _derivation_call(tree: ast.Module) -> ast.Call | None:
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "DERIVATION" for t in node.targets):
+            return node.value if isinstance(node.value, ast.Call) else None
+    return None
+
+
+def _parse_tail(source: str, path: Path) -> ast.Module:
+    """The file from its ``DERIVATION =`` line on (parsing all of it costs 10x more)."""
+    found = re.search(r"^DERIVATION\s*=", source, re.MULTILINE)
+    if found:
+        try:
+            return ast.parse(source[found.start():], filename=str(path))
+        except SyntaxError:
+            pass  # parse the whole file, for the error's true line number
+    return ast.parse(source, filename=str(path))
+
+
+def read_header(path: Path) -> Header | LoadFailure | None:
+    """The ``Derivation(id=..., title=..., topic=..., order=...)`` keywords when they are
+    literals (the usual case): no import, no SymPy. A LoadFailure for a syntax error; None
+    when the keywords are not literal (the file must then be imported to know)."""
+    try:
+        source = path.read_text(encoding="utf-8")
+        tree = _parse_tail(source, path)
+    except SyntaxError as exc:
+        return LoadFailure(str(path), exc.lineno, f"SyntaxError: {exc.msg}")
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return LoadFailure(str(path), None, f"cannot read the file: {exc}")
+    call = _derivation_call(tree)
+    if call is None:
+        return None
+    found: dict = {}
+    for kw in call.keywords:
+        if kw.arg in HEADER_FIELDS + ("order",):
+            try:
+                found[kw.arg] = ast.literal_eval(kw.value)
+            except ValueError:
+                return None
+    if not all(isinstance(found.get(k), str) for k in HEADER_FIELDS):
+        return None
+    order = found.get("order", 100)
+    return Header(found["id"], found["title"], found["topic"],
+                  order if isinstance(order, int) else 100, path)
 
 
 def load_all(files: list[Path]) -> tuple[list[Loaded], list[LoadFailure]]:

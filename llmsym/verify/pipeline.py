@@ -1,15 +1,20 @@
-"""The verify pipeline: discover -> (cache | load -> check in parallel) -> Report.
+"""The verify pipeline: discover -> (cache | load and check in parallel) -> Report.
 
-Every link, numeric check and view of every derivation to check is one task
-on a pool of forked workers (see :mod:`llmsym.check.forked`), so a slow
-derivation does not hold up the others. This module imports SymPy only when
-something must actually be checked, so a fully cached run stays fast.
+Each derivation file to check is one task on a pool of forked workers (see
+:mod:`llmsym.check.forked`): the worker imports the file, checks every link
+under its own time limit (:mod:`llmsym.check.deadline`), runs the numeric
+checks and prints the view, and sends back a plain :class:`DerivationReport`.
+Loading in the workers keeps the parent light (it imports no SymPy for a
+cached run, and none before the workers start), and the files load in parallel.
+The longest derivations start first (their last time is kept beside the cache).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,15 +22,16 @@ from typing import Any
 
 from ..derivation import Kind, Status
 from ..errors import UnknownName, UserError
+from ..files import write_atomic
 from ..resources import default_build_dir
 from . import cache as cache_mod
-from .loader import Loaded, derivation_dirs, discover, load_all
+from .loader import Loaded, derivation_dirs, discover, load_file, read_header
 from .report import DerivationReport, LoadFailure, NumericReport, Report, StepReport
 
 DEFAULT_TIMEOUT = 10.0  # seconds per link (the same constant as llmsym.check.chain's)
 NUMERIC_TIMEOUT = 300.0  # seconds for one numeric check or one view (worked examples)
 
-Progress = Callable[[int, int, str], None]  # (done, total, what is running)
+Progress = Callable[[int, int, str], None]  # (done, total, what finished)
 
 
 @dataclass
@@ -55,104 +61,39 @@ def check_timeout(value: float) -> float:
 
 
 # ---------------------------------------------------------------------------
-# Tasks: one small class per kind of work, each knowing how to run and record itself
+# Checking one derivation (inside a worker)
 # ---------------------------------------------------------------------------
 
 
-class LinkTask:
-    """Prove one link of a chain."""
+def _timed(limit: float, work: Callable[[], Any]) -> tuple[str, Any, float]:
+    """``("ok", value)``, ``("timeout", message)`` or ``("error", message)``, and seconds."""
+    from ..check.deadline import Overrun, deadline
 
-    first = 1  # likely-long tasks start first (proofs for each size)
-
-    def __init__(self, owner: int, link: Any, timeout: float) -> None:
-        self.owner, self.link, self.timeout = owner, link, timeout
-        if link.step.sizes is not None or link.step.induction is not None:
-            self.first = 0
-
-    @property
-    def label(self) -> str:
-        return f"{self.link.derivation}: {self.link.claim} step {self.link.index}"
-
-    def work(self) -> Callable:
-        from ..check.chain import attempt
-
-        return attempt(self.link)
-
-    def record(self, ran: Any, report: DerivationReport) -> None:
-        report.steps.append(step_report(ran, self.link, self.timeout))
+    started = time.perf_counter()
+    try:
+        with deadline(limit):
+            value = work()
+        return "ok", value, time.perf_counter() - started
+    except Overrun as exc:
+        return "timeout", str(exc), time.perf_counter() - started
+    except Exception as exc:  # a bug in a tactic or a check: reported, never raised
+        return "error", f"{type(exc).__name__}: {exc}", time.perf_counter() - started
 
 
-class NumericTask:
-    """Run one numeric check."""
+def link_report(link: Any, timeout: float) -> StepReport:
+    """Check one link under its time limit and say what came of it."""
+    from ..check.chain import ProvedFor, Refuted, prove_link
 
-    first = 1
-
-    def __init__(self, owner: int, loaded: Loaded, check: Any, seed: int) -> None:
-        self.owner, self.loaded, self.check, self.seed = owner, loaded, check, seed
-        self.timeout = NUMERIC_TIMEOUT
-
-    @property
-    def label(self) -> str:
-        return f"{self.loaded.derivation.id}: numeric {self.check.name}"
-
-    def work(self) -> Callable:
-        def run(note):
-            from .numeric_checks import run_check
-
-            return run_check(self.check, derivation=self.loaded.derivation, seed=self.seed)
-
-        return run
-
-    def record(self, ran: Any, report: DerivationReport) -> None:
-        if ran.kind == "ok":
-            report.numeric.append(ran.value)
-        else:
-            report.numeric.append(NumericReport.failed(
-                self.check.name, self.check.description, self.check.claim, ran.seconds,
-                f"the check did not finish: {_why(ran)}"))
-
-
-class ViewTask:
-    """Print a derivation's formulas and compute its worked examples."""
-
-    first = 2
-
-    def __init__(self, owner: int, loaded: Loaded) -> None:
-        self.owner, self.loaded, self.timeout = owner, loaded, NUMERIC_TIMEOUT
-
-    @property
-    def label(self) -> str:
-        return f"{self.loaded.derivation.id}: view"
-
-    def work(self) -> Callable:
-        def run(note):
-            from .view import build_view
-
-            return build_view(self.loaded.derivation)
-
-        return run
-
-    def record(self, ran: Any, report: DerivationReport) -> None:
-        if ran.kind == "ok":
-            report.view = ran.value
-        else:
-            report.error = f"could not print the derivation: {_why(ran)}"
-
-
-def step_report(ran: Any, link: Any, timeout: float) -> StepReport:
-    """Turn how a worker ended into the link's report."""
-    from ..check.chain import ProvedFor, Refuted
-
-    tried = list(ran.notes)
-    base = dict(index=link.index, claim=link.claim, part=link.part, seconds=ran.seconds,
+    tried: list[str] = []
+    kind, found, seconds = _timed(timeout, lambda: prove_link(link, tried.append))
+    base = dict(index=link.index, claim=link.claim, part=link.part, seconds=seconds,
                 tried=tried)
-    if ran.kind == "timeout":
+    if kind == "timeout":
         last = tried[-1] if tried else "the first tactic"
         return StepReport(status=Status(Kind.TIMEOUT), tactic=tried[-1] if tried else "",
                           message=f"stopped after {timeout:g} s while trying {last}", **base)
-    if ran.kind != "ok":
-        return StepReport(status=Status(Kind.FAILED), message=_why(ran), **base)
-    found = ran.value
+    if kind == "error":
+        return StepReport(status=Status(Kind.FAILED), message=found, **base)
     if isinstance(found, Refuted):
         return StepReport(status=found.status, residual=found.residual, point=found.point,
                           message=found.message, **base)
@@ -160,60 +101,116 @@ def step_report(ran: Any, link: Any, timeout: float) -> StepReport:
     return StepReport(status=found.status, tactic=tactic, **base)
 
 
-def _why(ran: Any) -> str:
-    if ran.kind == "timeout":
-        return f"stopped after {ran.seconds:.0f} s"
-    return ran.error.strip().splitlines()[0] if ran.error else ran.kind
-
-
-def _tasks(todo: list[Loaded], opts: Options, reports: list[DerivationReport]) -> list:
+def check_derivation(loaded: Loaded, seed: int = 0,
+                     timeout: float = DEFAULT_TIMEOUT) -> DerivationReport:
+    """Every link, numeric check and view of one derivation, each under its own limit."""
     from ..check.chain import links
+    from .numeric_checks import run_check
+    from .view import build_view
 
-    tasks: list = []
-    for owner, ld in enumerate(todo):
-        d = ld.derivation
-        checked_definitions = set()
-        for ln in links(d, opts.seed):
-            if ln.claim == "definitions":
-                checked_definitions.add(ln.index)
-            if ln.stated:
-                reports[owner].steps.append(StepReport(ln.index, ln.claim, Status(Kind.STATED),
-                                                       tactic="assumption", part=ln.part))
-            else:
-                tasks.append(LinkTask(owner, ln, opts.timeout))
-        for k, _ in enumerate(d.definitions, start=1):
-            if k not in checked_definitions:
-                reports[owner].steps.append(StepReport(k, "definitions", Status(Kind.DEFINITION),
-                                                       tactic="definition"))
-        tasks += [NumericTask(owner, ld, c, opts.seed) for c in d.checks]
-        tasks.append(ViewTask(owner, ld))
-    return tasks
+    d = loaded.derivation
+    report = DerivationReport(d.id, d.title, d.topic, str(loaded.path))
+    started = time.perf_counter()
+    checked_definitions = set()
+    for ln in links(d, seed):
+        if ln.claim == "definitions":
+            checked_definitions.add(ln.index)
+        if ln.stated:
+            report.steps.append(StepReport(ln.index, ln.claim, Status(Kind.STATED),
+                                           tactic="assumption", part=ln.part))
+        else:
+            report.steps.append(link_report(ln, timeout))
+    for k, _ in enumerate(d.definitions, start=1):
+        if k not in checked_definitions:
+            report.steps.append(StepReport(k, "definitions", Status(Kind.DEFINITION),
+                                           tactic="definition"))
+    for check in d.checks:
+        kind, found, seconds = _timed(NUMERIC_TIMEOUT,
+                                      lambda c=check: run_check(c, derivation=d, seed=seed))
+        report.numeric.append(found if kind == "ok" else NumericReport.failed(
+            check.name, check.description, check.claim, seconds,
+            f"the check did not finish: {found}"))
+    kind, found, _ = _timed(NUMERIC_TIMEOUT, lambda: build_view(d))
+    if kind == "ok":
+        report.view = found
+    else:
+        report.error = f"could not print the derivation: {found}"
+    report.steps.sort(key=lambda s: (s.index, s.part))
+    report.seconds = time.perf_counter() - started
+    return report
 
 
-def _check(todo: list[Loaded], opts: Options) -> list[DerivationReport]:
-    """Run every task of the to-do derivations on the process pool; assemble their reports."""
+def _check_file(path: Path, seed: int, timeout: float) -> Callable:
+    """The task a worker runs for one file: a report, or the reason it did not load."""
+    def work(note):
+        got = load_file(path)
+        if isinstance(got, LoadFailure):
+            return got
+        note(f"checking {got.derivation.id}")
+        return check_derivation(got, seed, timeout)
+
+    return work
+
+
+def _task_limit(path: Path, timeout: float) -> float:
+    """What a whole file may take before its worker is killed (links stop themselves)."""
+    return 600.0 + 40 * timeout
+
+
+# ---------------------------------------------------------------------------
+# Timing hints: the longest derivations start first
+# ---------------------------------------------------------------------------
+
+
+def _hints_file(build_dir: Path) -> Path:
+    return build_dir / "cache" / "timings.json"
+
+
+def _hints(build_dir: Path) -> dict[str, float]:
+    try:
+        data = json.loads(_hints_file(build_dir).read_text())
+        return {k: float(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    except (OSError, ValueError, TypeError):
+        return {}
+
+
+def _save_hints(build_dir: Path, reports: list[DerivationReport]) -> None:
+    hints = _hints(build_dir)
+    hints.update({r.source: round(r.seconds, 3) for r in reports})
+    try:
+        _hints_file(build_dir).parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(_hints_file(build_dir), json.dumps(hints, sort_keys=True).encode())
+    except OSError:
+        pass  # hints only order the work
+
+
+def _check_files(files: list[Path], opts: Options) -> list[DerivationReport | LoadFailure]:
+    """Check files in parallel, longest first; results in the order of ``files``."""
     from ..check.forked import run_many
 
-    reports = [DerivationReport(ld.derivation.id, ld.derivation.title, ld.derivation.topic,
-                                str(ld.path)) for ld in todo]
-    tasks = sorted(_tasks(todo, opts, reports), key=lambda t: t.first)
-    remaining = [sum(1 for t in tasks if t.owner == k) for k in range(len(todo))]
+    if not files:
+        return []
+    hints = _hints(opts.build_dir)
+    order = sorted(range(len(files)), key=lambda k: -hints.get(str(files[k]),
+                                                              files[k].stat().st_size / 4e4))
+    tasks = [_check_file(files[k], opts.seed, opts.timeout) for k in order]
+    limits = [_task_limit(files[k], opts.timeout) for k in order]
+    out: list[Any] = [None] * len(files)
     done = 0
-    for i, ran in run_many([t.work() for t in tasks], timeout=[t.timeout for t in tasks],
-                           jobs=opts.jobs):
-        task = tasks[i]
-        reports[task.owner].seconds += ran.seconds
-        task.record(ran, reports[task.owner])
-        remaining[task.owner] -= 1
-        if remaining[task.owner] == 0:
-            done += 1
-            if opts.progress:
-                opts.progress(done, len(todo), todo[task.owner].derivation.id)
-    for rep, ld in zip(reports, todo, strict=True):
-        rep.steps.sort(key=lambda s: (s.index, s.part))
-        order = {c.name: k for k, c in enumerate(ld.derivation.checks)}
-        rep.numeric.sort(key=lambda n: order.get(n.name, 0))
-    return reports
+    for i, ran in run_many(tasks, timeout=limits, jobs=opts.jobs):
+        path = files[order[i]]
+        if ran.kind == "ok":
+            out[order[i]] = ran.value
+        else:
+            why = (f"stopped after {ran.seconds:.0f} s" if ran.kind == "timeout" else
+                   ran.error.strip().splitlines()[0] if ran.error else ran.kind)
+            out[order[i]] = LoadFailure(str(path), None, f"checking the file failed: {why}")
+        done += 1
+        if opts.progress:
+            name = out[order[i]].id if isinstance(out[order[i]], DerivationReport) else path.name
+            opts.progress(done, len(files), name)
+    _save_hints(opts.build_dir, [r for r in out if isinstance(r, DerivationReport)])
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -221,100 +218,107 @@ def _check(todo: list[Loaded], opts: Options) -> list[DerivationReport]:
 # ---------------------------------------------------------------------------
 
 
-def _cached(files: list[Path], keys: dict, store: cache_mod.Cache) -> dict[Path, DerivationReport]:
-    found = {}
-    for f in files:
-        hit = store.get(keys[f])
-        if hit is None:
-            continue
-        try:
-            found[f] = DerivationReport.from_json(hit)
-        except (KeyError, TypeError, ValueError):  # an entry of another shape: a miss
-            continue
-    return found
+def _cached(path: Path, key: str, store: cache_mod.Cache) -> DerivationReport | None:
+    hit = store.get(key)
+    if hit is None:
+        return None
+    try:
+        return DerivationReport.from_json(hit)
+    except (KeyError, TypeError, ValueError):  # an entry of another shape: a miss
+        return None
 
 
-def _duplicates(ids: list[tuple[str, Path]]) -> list[LoadFailure]:
-    seen: dict[str, Path] = {}
-    out = []
-    for ident, path in ids:
-        if ident in seen:
-            out.append(LoadFailure(str(path), None, f"derivation id {ident!r} is also defined in"
-                                                     f" {seen[ident]}"))
-        else:
-            seen[ident] = path
-    return out
-
-
-def _cited_by_report(report: DerivationReport) -> set[str]:
+def _cited(report: DerivationReport) -> set[str]:
     return {p["ref"].partition(":")[0] for c in report.view.get("claims", [])
             for p in c.get("premises", []) if p.get("ref")}
 
 
-def _cited_by_derivation(loaded: Loaded) -> set[str]:
-    from .view import premises_of
-
-    d = loaded.derivation
-    return {p.ref.partition(":")[0] for c in d.claims for p in premises_of(c, d) if p.ref}
-
-
-def _closure(selected: set[str], cached: dict, loaded: list[Loaded]) -> set[str]:
-    """The selected derivations and every derivation they cite, directly or not."""
-    cites = {r.id: _cited_by_report(r) for r in cached.values()}
-    for ld in loaded:
-        cites[ld.derivation.id] = _cited_by_derivation(ld)
-    todo, out = list(selected), set(selected)
-    while todo:
-        for ident in cites.get(todo.pop(), ()):
-            if ident not in out and ident in cites:
-                out.add(ident)
-                todo.append(ident)
-    return out
-
-
-def verify(opts: Options) -> Report:
-    """Check the selected derivations (and those they cite), from the cache where possible."""
+def _files(opts: Options) -> list[Path]:
     files = discover(derivation_dirs(opts.extra_dirs))
     if opts.files:
         chosen = [Path(f).resolve() for f in opts.files]
         files = chosen + [f for f in files if f.resolve() not in chosen]
     if not files:
         raise UserError("no derivation files found (is llmsym installed with its derivations?)")
+    return files
+
+
+def verify(opts: Options) -> Report:
+    """Check the selected derivations (and those they cite), from the cache where possible."""
+    files = _files(opts)
+    headers = {f: read_header(f) for f in files}
+    ident = {f: h.id for f, h in headers.items() if h is not None and not isinstance(
+        h, LoadFailure)}
     store = cache_mod.Cache(opts.build_dir / "cache")
     keys = {f: cache_mod.key(f, opts.seed, opts.timeout) for f in files}
-    cached = _cached(files, keys, store) if opts.use_cache else {}
-    loaded, failures = load_all([f for f in files if f not in cached])
-    pairs = [(r.id, f) for f, r in cached.items()] + [(ld.derivation.id, ld.path) for ld in loaded]
-    pairs.sort(key=lambda p: files.index(p[1]))
-    dup = _duplicates(pairs)
-    failures += dup
-    dup_paths = {Path(f.path) for f in dup}
-    loaded = [ld for ld in loaded if ld.path not in dup_paths]
-    cached = {f: r for f, r in cached.items() if f not in dup_paths}
-    known = [i for i, p in pairs if p not in dup_paths]
-    for wanted in opts.ids:
-        if wanted not in known:
-            if failures:
-                raise UserError(f"unknown derivation id {wanted!r}; files that failed to load: "
-                                + "; ".join(str(f) for f in failures), exit_code=1)
-            raise UnknownName("derivation id", wanted, known)
 
-    selected = _closure(set(opts.ids) if opts.ids else set(known), cached, loaded)
-    todo = [ld for ld in loaded if ld.derivation.id in selected]
-    fresh = dict(zip([ld.path for ld in todo], _check(todo, opts) if todo else [],
-                     strict=True))
+    def wanted(f: Path, ids: set[str]) -> bool:
+        return not ids or f not in ident or ident[f] in ids  # unknown ids must be loaded
 
-    reports = []
+    results: dict[Path, DerivationReport | LoadFailure] = {}
+    fresh: set[Path] = set()
+    ids = set(opts.ids)
+    todo = [f for f in files if wanted(f, ids)]
+    while todo:
+        to_check = []
+        for f in todo:
+            hit = _cached(f, keys[f], store) if opts.use_cache else None
+            if hit is not None:
+                results[f] = hit
+            else:
+                to_check.append(f)
+        for f, got in zip(to_check, _check_files(to_check, opts), strict=True):
+            results[f] = got
+            fresh.add(f)
+        # what the selected derivations cite must be in the report too
+        have = {r.id for r in results.values() if isinstance(r, DerivationReport)}
+        need = set().union(*(_cited(r) for r in results.values()
+                             if isinstance(r, DerivationReport))) - have if ids else set()
+        todo = [f for f in files if f not in results and ident.get(f) in need]
+
+    reports, failures, seen = [], [], {}
     for f in files:
-        rep = cached.get(f) or fresh.get(f)
-        if rep is not None and (rep.id in selected):
-            reports.append(rep)
+        got = results.get(f)
+        if got is None:
+            continue
+        if isinstance(got, LoadFailure):
+            failures.append(got)
+        elif got.id in seen:
+            failures.append(LoadFailure(str(f), None, f"derivation id {got.id!r} is also"
+                                                       f" defined in {seen[got.id]}"))
+        else:
+            seen[got.id] = f
+            reports.append(got)
+    for f in headers:  # static duplicates among files not checked this time
+        if f not in results and f in ident and ident[f] in seen and seen[ident[f]] != f:
+            failures.append(LoadFailure(str(f), None, f"derivation id {ident[f]!r} is also"
+                                                       f" defined in {seen[ident[f]]}"))
+    for w in opts.ids:
+        if w not in seen:
+            if failures:
+                raise UserError(f"unknown derivation id {w!r}; files that failed to load: "
+                                + "; ".join(str(f) for f in failures), exit_code=1)
+            raise UnknownName("derivation id", w, sorted({*seen, *ident.values()}))
+    dup_paths = {Path(f.path) for f in failures}
+    if opts.ids:  # the selected derivations and everything they cite, directly or not
+        by_id = {r.id: r for r in reports}
+        keep, stack = set(), list(ids)
+        while stack:
+            name = stack.pop()
+            if name in keep or name not in by_id:
+                continue
+            keep.add(name)
+            stack += list(_cited(by_id[name]))
+        reports = [r for r in reports if r.id in keep]
     result = Report(reports, failures, cache_mod.versions())
     if opts.use_cache:
-        for f, rep in fresh.items():
-            if rep.ok and not any(result.claim_state(rep.id, c).problems
-                                  for c in rep.claim_names()):
-                if not store.put(keys[f], rep.to_json()):
-                    break
+        for f in fresh:
+            rep = results[f]
+            if f in dup_paths or not isinstance(rep, DerivationReport) or not rep.ok:
+                continue
+            if any(result.claim_state(rep.id, c).problems for c in rep.claim_names()):
+                continue
+            if not store.put(keys[f], rep.to_json()):
+                break
     result.warnings = [store.problem] if store.problem else []
     return result
