@@ -110,19 +110,14 @@ OPT_BUDGET = Hypothesis(Eq(D_opt, C / (6 * N_opt)), "$D_{\\mathrm{opt}}$ spends 
                         "the budget: $C = 6N_{\\mathrm{opt}}D_{\\mathrm{opt}}$")
 
 
-def loss_on_budget(n):
-    """L^(n, C / (6 n)): the loss along the budget constraint."""
-    return E + A / n**alpha + B / (C / (6 * n)) ** beta
-
-
 # --- Claims ------------------------------------------------------------------
 first_order = Claim(
     "first_order",
     "Stationarity along the budget",
-    start=Derivative(loss_on_budget(N), N),
+    start=Derivative(Lhat(N, ratio(C, 6 * N)), N),
     steps=(
         Step(-alpha * A * N ** (-alpha - 1) + beta * B * 6**beta * C ** (-beta) * N ** (beta - 1),
-             "substitute $D = C/(6N)$ and differentiate", "doit+powsimp"),
+             "substitute $D = C/(6N)$ and differentiate", "unfold+doit+powsimp"),
         Step(N ** (-alpha - 1) * (beta * B * (6 / C) ** beta * N ** S - alpha * A),
              "factor $N^{-\\alpha_{\\mathrm{H}} - 1}$", "powsimp"),
     ),
@@ -203,7 +198,8 @@ tokens_per_param = Claim(
     "tokens_per_param",
     "Tokens per parameter at the optimum",
     start=ratio(d_opt.end, n_opt.end),
-    steps=(Step((C / 6) ** ((alpha - beta) / S) / g**2, "divide the two powers", "powsimp"),),
+    steps=(Step((C / 6) ** ((alpha - beta) / S) / g**2, "divide the two powers",
+                "unfold+powsimp"),),
     on_sheet=False,
     note="Constant in $C$ only if $\\alpha_{\\mathrm{H}} = \\beta_{\\mathrm{H}}$; the familiar "
     "\"20 tokens per parameter\" is approaches 1 and 2's ratio near $10^{23}$ FLOPs.",
@@ -219,7 +215,7 @@ tokens_for_params = Claim(
     steps=(
         Step(((N_opt / g) ** (S / beta)) ** (alpha / S) / g,
              "the budget of a compute-optimal model of $N_{\\mathrm{opt}}$ parameters",
-             "unfold+powdenest", using=(Eq(C, 6 * (N_opt / g) ** (S / beta)),)),
+             "unfold+powsimp", using=(Eq(C, 6 * (N_opt / g) ** (S / beta)),)),
         Step((N_opt / g) ** (alpha / beta) / g, "multiply the exponents", "unfold+powdenest"),
     ),
     on_sheet=False,

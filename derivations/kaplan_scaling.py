@@ -38,12 +38,12 @@ from llmsym.notation import Named, Notation, factors, held, terms, unfold
 LATEX = {"nonembedding_params": r"N_{\mathrm{ne}}", "tokens": "D", "N_c": "N_{c}",
          "D_c": "D_{c}", "alpha_N": r"\alpha_{N}", "alpha_D": r"\alpha_{D}",
          "alpha_S": r"\alpha_{S}", "S_c": "S_{c}", "alpha_C": r"\alpha_{C}", "C_c": "C_{c}",
-         "compute": r"C_{\min}", "steps": "S"}
+         "compute_min": r"C_{\min}", "steps": "S"}
 N = Named("nonembedding_params", LATEX["nonembedding_params"], integer=True, positive=True)
 D = Named("tokens", LATEX["tokens"], integer=True, positive=True)
 N_c, D_c, alpha_N, alpha_D, alpha_S, S_c, alpha_C, C_c, C_min, S = (
     Named(name, LATEX[name], positive=True) for name in (
-        "N_c", "D_c", "alpha_N", "alpha_D", "alpha_S", "S_c", "alpha_C", "C_c", "compute",
+        "N_c", "D_c", "alpha_N", "alpha_D", "alpha_S", "S_c", "alpha_C", "C_c", "compute_min",
         "steps"))
 ell = Symbol(r"\ell", positive=True)  # a loss level
 v = Symbol("v", positive=True)  # the step term (S_c/S)^alpha_S of the loss
@@ -350,7 +350,7 @@ def check_allocation(rng: np.random.Generator, formula) -> Measurement:
                 mid = (lo + hi) / 2
                 lo, hi = (mid, hi) if gap(mid) > 0 else (lo, mid)
             want = math.exp((lo + hi) / 2)
-            got = _call(formula, _kwargs(fit, compute=budget))
+            got = _call(formula, _kwargs(fit, compute_min=budget))
             worst, cases = max(worst, abs(got / want - 1)), cases + 1
     return Measurement(worst, cases, 1e-9, "bisection for the N whose frontier loss equals "
                        "L(C_min) vs the formula: Kaplan's fits and random ones")

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import derivation_module
 
-from llmsym.calc import load_preset
 from llmsym.numeric.transformer import Decoder, DecoderConfig, random_config
+from llmsym.presets import load_preset
+from llmsym.verify.formula import Formula
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def load(stem: str):
-    return derivation_module(stem)
-
 
 PUBLISHED = {
     "gpt2": 124_439_808,
@@ -29,7 +25,11 @@ PUBLISHED = {
 
 @pytest.fixture(scope="module")
 def params():
-    return load("transformer_params")
+    spec = importlib.util.spec_from_file_location("params_test_transformer_params",
+                                                  ROOT / "derivations" / "transformer_params.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.mark.parametrize(("preset", "count"), sorted(PUBLISHED.items()))
@@ -47,6 +47,14 @@ def test_sum_of_array_sizes(params):
         assert counted == params.exact(params.TOTAL, **params.param_sizes(config))
 
 
+def test_the_three_counts_of_gpt2(params):
+    n = params.param_sizes(load_preset("gpt2"))
+    ne = params.exact(params.NE.rhs, **n)
+    assert ne == 12 * 12 * 768**2  # Kaplan's 12 L d^2 for d_ff = 4d, MHA
+    assert ne + 768 * 50257 == 123_532_032  # N_mat: the LM head multiplies
+    assert params.exact(params.TOTAL, **n) / ne == pytest.approx(1.465, abs=1e-3)
+
+
 def test_a_wrong_norm_count_is_caught(params):
     """Counting one vector per LayerNorm (forgetting the shift) misses 2L + 1 vectors of d."""
     config = DecoderConfig(n_layers=3, d_model=8, n_heads=2, n_kv_heads=2, d_ff=16,
@@ -56,6 +64,12 @@ def test_a_wrong_norm_count_is_caught(params):
     assert counted - params.exact(params.TOTAL, **wrong) == (2 * 3 + 1) * 8
 
 
-def test_numeric_checks_pass(params):
-    assert params.check_counted(np.random.default_rng(0)).max_error == 0
-    assert params.check_published(np.random.default_rng(0)).max_error == 0
+@pytest.mark.parametrize(("check", "claim"), [("check_layer", "layer"), ("check_params", "params"),
+                                              ("check_variants", "variants"),
+                                              ("check_published", "total")])
+def test_checks_pass_on_the_claim_and_fail_on_a_wrong_one(params, check, claim):
+    end = params.DERIVATION.claim(claim).end
+    assert getattr(params, check)(np.random.default_rng(0), Formula(end)).max_error == 0
+    for wrong in (end + params.d, end * 11 / 10):
+        bad = getattr(params, check)(np.random.default_rng(0), Formula(wrong))
+        assert bad.max_error > bad.tolerance
