@@ -379,13 +379,13 @@ DERIVATION = Derivation(
     checks=(
         NumericCheck("forward_count", check_forward, "FLOPs executed by the forward pass of 10 "
                      "random NumPy decoders equal $F_{\\mathrm{fwd}}$ exactly.", claim="forward"),
-        NumericCheck("causal_count", check_causal, "FLOPs of row-by-row causal attention in 16 "
+        NumericCheck("causal_count", check_causal, "FLOPs of row-by-row causal attention in 10 "
                      "NumPy decoders equal $F_{\\mathrm{causal}}$ exactly.",
                      claim="forward_causal"),
         NumericCheck("decode_count", check_decode, "One decode step after prefilling a KV cache, "
                      "10 NumPy decoders: counted FLOPs equal $F_{\\mathrm{dec}}$ exactly.",
                      claim="decode"),
-        NumericCheck("elementwise_count", check_elementwise, "Element-wise inputs tallied in 16 "
+        NumericCheck("elementwise_count", check_elementwise, "Element-wise inputs tallied in 10 "
                      "NumPy decoders equal $E_{\\mathrm{fwd}}$ exactly.", claim="elementwise"),
     ),
     notation={
