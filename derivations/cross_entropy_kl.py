@@ -27,7 +27,7 @@ from llmsym.derivation import (
     NumericCheck,
     Step,
 )
-from llmsym.notation import KL, Notation, cross_entropy, entropy, gibbs_gap, terms
+from llmsym.notation import KL, Notation, cross_entropy, entropy, factors, gibbs_gap, terms
 
 # --- Notation ----------------------------------------------------------------------
 
@@ -59,13 +59,14 @@ target_in_range = Hypothesis(Le(y, n), "the target is one of the $n$ outcomes")
 
 # --- Definitions (printed on the face) -------------------------------------------
 DEFINITIONS = (
-    Definition("entropy", entropy(p[i], i, n), entropy.definition(p[i], i, n),
+    Definition("entropy", entropy(p[i], i, n), -Sum(factors(p[i], log(p[i])), (i, 1, n)),
                on_sheet=True, title="Entropy (nats)"),
     Definition("cross-entropy", cross_entropy(p[i], q[i], i, n),
-               cross_entropy.definition(p[i], q[i], i, n), on_sheet=True,
+               -Sum(factors(p[i], log(q[i])), (i, 1, n)), on_sheet=True,
                title="Cross-entropy"),
-    Definition("KL divergence", KL(p[i], q[i], i, n), KL.definition(p[i], q[i], i, n),
-               on_sheet=True, title="KL divergence"),
+    Definition("KL divergence", KL(p[i], q[i], i, n),
+               Sum(factors(p[i], log(p[i] / q[i])), (i, 1, n)), on_sheet=True,
+               title="KL divergence"),
 )
 
 # --- Claims ---------------------------------------------------------

@@ -31,7 +31,7 @@ from llmsym.derivation import (
     NumericCheck,
     Step,
 )
-from llmsym.notation import KL, Notation, gibbs_gap
+from llmsym.notation import KL, Notation, factors, gibbs_gap
 
 # --- Notation ----------------------------------------------------------------------
 
@@ -134,8 +134,8 @@ kl_as_gaps = Claim(
     steps=(
         Step(Sum(p[i] * gibbs_gap(q[i] / p[i]), (i, 1, n)) + Sum(p[i] - q[i], (i, 1, n)),
              "$p_i\\, g(q_i/p_i) = q_i - p_i + p_i \\log(p_i/q_i)$", "unfold+sum+expand_log"),
-        Step(Sum(p[i] * gibbs_gap(q[i] / p[i]), (i, 1, n)), "both distributions sum to one",
-             "sum", using=NORMALISED),
+        Step(Sum(factors(p[i], gibbs_gap(q[i] / p[i])), (i, 1, n)),
+             "both distributions sum to one", "unfold+sum", using=NORMALISED),
     ),
     note="Each $p_i\\, g(q_i/p_i) \\ge 0$, and $g(x) > 0$ for $x \\ne 1$ (the room"
          " $y^2/2$, $e^{-w}w^2/2$ above): $\\operatorname{KL}(p \\| q) = 0 \\iff q = p$.",

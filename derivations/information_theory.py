@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
-from sympy import Eq, Gt, IndexedBase, Sum, Symbol, exp, log, symbols
+from sympy import Eq, IndexedBase, Sum, Symbol, exp, log, symbols
 
 from llmsym.derivation import (
     Claim,
@@ -34,7 +34,7 @@ from llmsym.derivation import (
     NumericCheck,
     Step,
 )
-from llmsym.notation import KL, Named, Notation, entropy, gibbs_gap, minus, terms
+from llmsym.notation import KL, Named, Notation, entropy, factors, gibbs_gap, minus, terms
 
 # --- Symbols -----------------------------------------------------------------
 n = Symbol("n", integer=True, positive=True)  # number of outcomes
@@ -112,11 +112,11 @@ def _row_body(kind: str, a):
     """One cell's term of a row sum of kind ``kind`` (see :class:`Row`)."""
     pxy = joint(a, y)
     return {
-        "joint": -pxy * log(pxy),
-        "y_given_x": -pxy * log(pxy / px(a)),
-        "x_given_y": -pxy * log(pxy / py(y)),
-        "info": pxy * log(pxy / (px(a) * py(y))),
-        "gap": pxy * gibbs_gap(px(a) * py(y) / pxy),
+        "joint": -factors(pxy, log(pxy)),
+        "y_given_x": -factors(pxy, log(pxy / px(a))),
+        "x_given_y": -factors(pxy, log(pxy / py(y))),
+        "info": factors(pxy, log(pxy / (px(a) * py(y)))),
+        "gap": factors(pxy, gibbs_gap(px(a) * py(y) / pxy)),
     }[kind]
 
 
@@ -159,8 +159,10 @@ class row_gap(Row):  # noqa: N801
     nonnegative_by = ("gibbs-inequality:gap_above_one", "gibbs-inequality:gap_below_one")
 
     def _eval_is_nonnegative(self):
-        term = _row_body("gap", self.args[0]).subs(y, sp.Dummy("y", integer=True,
-                                                               positive=True))
+        """Each term p(x, y) g(p(x)p(y)/p(x, y)) is a positive weight times a Gibbs gap."""
+        b = sp.Dummy("y", integer=True, positive=True)
+        pxy = joint(self.args[0], b)
+        term = pxy * gibbs_gap(px(self.args[0]) * py(b) / pxy)
         return True if term.is_nonnegative else None
 
 
@@ -211,7 +213,7 @@ class entropy_bits(Notation):  # noqa: N801
 p_sums_to_one = Hypothesis(Eq(Sum(p[i], (i, 1, n)), 1), "$p$ is a distribution")
 surprisal = Hypothesis(Eq(p[i], exp(-xi[i])), "every $p_i \\le 1$ (as in a distribution):"
                        " $p_i = e^{-\\xi_i}$ with surprisal $\\xi_i \\ge 0$")
-cells_positive = Hypothesis(Gt(joint(x, y), 0, evaluate=False), "every pair has positive"
+cells_positive = Hypothesis("$p(x, y) > 0$ for every $x, y$", "every pair has positive"
                             " probability (a cell of probability 0 drops out: $0 \\log 0 = 0$)")
 marginal_sums_to_one = Hypothesis(Eq(Sum(py(), (y, 1, n_y)), 1), "$p(x, y)$ is a joint"
                                   " distribution: the marginal of $Y$ sums to one")

@@ -105,7 +105,7 @@ jacobian = Claim(
         Step(KroneckerDelta(i, j) * exp(z[i]) / S - exp(z[i]) * exp(z[j]) / S**2,
              "quotient rule: $\\partial_j e^{z_i} = [i = j]\\, e^{z_i}$ and"
              " $\\partial_j S = e^{z_j}$ for $1 \\le j \\le n$", "unfold+doit+doit"),
-        Step(factors(s(i), minus(iverson(i, j), s(j))), "factor out"
+        Step(factors(s(i), iverson(i, j) - s(j)), "factor out"
              " $\\operatorname{softmax}(z)_i$", "unfold+cancel"),
     ),
     note="As a matrix: $J = \\operatorname{diag}(s) - s s^\\top$, symmetric, rows summing to"

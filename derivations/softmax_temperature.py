@@ -30,7 +30,7 @@ from llmsym.derivation import (
     NumericCheck,
     Step,
 )
-from llmsym.notation import factors, gibbs_gap, minus, softmax
+from llmsym.notation import factors, gibbs_gap, minus, softmax, terms
 
 # --- Symbols -----------------------------------------------------------------
 n = Symbol("n", integer=True, positive=True)  # number of logits
@@ -45,7 +45,7 @@ Delta = Symbol("Delta", nonnegative=True)  # a bound on the spread of the logits
 top_leads = Hypothesis(Eq(z[j], z[1] - delta - w[j]),
                        "for $j = 2, \\dots, n$: $z_1$ leads every other logit by at least"
                        " $\\delta$ ($w_j \\ge 0$)")
-spread = Hypothesis(Eq(z[j], z[i] + Delta - w[j]),
+spread = Hypothesis(Eq(z[j], terms(z[i], Delta, -w[j])),
                     "for every $j$: no logit exceeds $z_i$ by more than $\\Delta$ ($w_j \\ge 0$)")
 
 # --- Claims ------------------------------------------------------------------
@@ -93,7 +93,7 @@ hot_bound = Claim(
         Step(n * exp(z[i] / T) / Sum(exp(z[j] / T), (j, 1, n)), "definition of softmax",
              "unfold"),
         Step(n * exp(z[i] / T) / Sum(exp((z[i] + Delta - w[j]) / T), (j, 1, n)),
-             "$z_j = z_i + \\Delta - w_j$", "expand", using=(spread,)),
+             "$z_j = z_i + \\Delta - w_j$", "unfold+expand", using=(spread,)),
         Step(n * exp(-Delta / T) / S_all, "$e^{(z_i + \\Delta)/T}$ leaves the sum", "sum+cancel"),
         Step(exp(-Delta / T),
              "$\\sum_j e^{-w_j/T} \\le n$: $1 - e^{-x} = e^{-x}(x + g(e^{x}))$ with"
