@@ -45,7 +45,7 @@ N_c, D_c, alpha_N, alpha_D, alpha_S, S_c, alpha_C, C_c, C_min, S = (
     Named(name, LATEX[name], positive=True) for name in (
         "N_c", "D_c", "alpha_N", "alpha_D", "alpha_S", "S_c", "alpha_C", "C_c", "compute_min",
         "steps"))
-ell = Symbol(r"\ell", positive=True)  # a loss level
+ell = Symbol(r"\mathcal{L}_{0}", positive=True)  # a loss level
 v = Symbol("v", positive=True)  # the step term (S_c/S)^alpha_S of the loss
 
 # Kaplan et al. 2020: eqs. (1.1)-(1.3), (1.6) and table 2 (the L(N, D) fit); S in steps,
@@ -112,12 +112,12 @@ LAW = Definition("Kaplan loss", KaplanLoss(N, D),
 U = ratio(N_c, N) ** alpha_N  # the parameter term of the loss
 ONE_PLUS = terms(1, ratio(alpha_N, alpha_S))
 LOSS_NS = Hypothesis(Eq(ell, terms(U, ratio(S_c, S) ** alpha_S)),
-                     "the loss $\\ell$ after $S$ steps of a model of $N_{\\mathrm{ne}}$ "
+                     "the loss $\\mathcal{L}_0$ after $S$ steps of a model of $N_{\\mathrm{ne}}$ "
                      "parameters (FITTED, Kaplan et al. eq. 1.6)")
-INSIDE = Hypothesis(Lt(v, ell), "the step term is part of the loss: $0 < v < \\ell$")
+INSIDE = Hypothesis(Lt(v, ell), "the step term is part of the loss: $0 < v < \\mathcal{L}_0$")
 SPLIT = Hypothesis(Eq(ratio(S_c, S) ** alpha_S, factors(ratio(alpha_N, alpha_S), U)),
-                   "the cheapest split of the loss $\\ell$ (least $N_{\\mathrm{ne}}S$, claim "
-                   "split)")
+                   "the cheapest split of the loss $\\mathcal{L}_0$ (least "
+                   "$N_{\\mathrm{ne}}S$, claim split)")
 LOSS_C = Hypothesis(Eq(ell, ratio(C_c, C_min) ** alpha_C),
                     "the loss reached with compute $C_{\\min}$ spent efficiently (FITTED, "
                     "Kaplan et al. eq. 1.3)")
@@ -162,12 +162,14 @@ split = Claim(
     "split",
     "The cheapest way to a given loss",
     start=cost_of_split.subs(v, ell * alpha_N / (alpha_N + alpha_S)),
-    steps=(Step(0, "differentiate; at $v = \\ell\\alpha_N/(\\alpha_N + \\alpha_S)$ both terms "
-                "are $(\\alpha_N + \\alpha_S)/(\\alpha_N\\alpha_S\\ell)$", "doit+cancel"),),
+    steps=(Step(0, "differentiate; at $v = \\mathcal{L}_0\\alpha_N/(\\alpha_N + \\alpha_S)$ both "
+                "terms are $(\\alpha_N + \\alpha_S)/(\\alpha_N\\alpha_S\\mathcal{L}_0)$",
+                "doit+cancel"),),
     on_sheet=False,
-    note="With $v = (S_c/S)^{\\alpha_S}$ and $\\ell - v = (N_c/N_{\\mathrm{ne}})^{\\alpha_N}$, "
+    note="With $v = (S_c/S)^{\\alpha_S}$ and "
+    "$\\mathcal{L}_0 - v = (N_c/N_{\\mathrm{ne}})^{\\alpha_N}$, "
     "$\\log(N_{\\mathrm{ne}}S)$ is this function of $v$ plus a constant: stationary at "
-    "$v = (\\alpha_N/\\alpha_S)(\\ell - v)$.",
+    "$v = (\\alpha_N/\\alpha_S)(\\mathcal{L}_0 - v)$.",
 )
 
 convex = Claim(
@@ -180,7 +182,7 @@ convex = Claim(
         Step(0, "a sum of positive terms", "nonneg", rel=">=", using=(INSIDE,)),
     ),
     on_sheet=False,
-    note="On $0 < v < \\ell$, where both terms of the loss are positive.",
+    note="On $0 < v < \\mathcal{L}_0$, where both terms of the loss are positive.",
 )
 
 frontier = Claim(
@@ -324,7 +326,7 @@ def check_frontier(rng: np.random.Generator, formula) -> Measurement:
 
         w = _golden(log_cost, 1e-12 * loss, loss * (1 - 1e-12))
         parameter_term = loss - w  # (N_c/N)^a_N at the cheapest point
-        got = _call(formula, _kwargs(fit) | {r"\ell": loss})
+        got = _call(formula, _kwargs(fit) | {str(ell): loss})
         worst, cases = max(worst, abs(got / parameter_term - 1)), cases + 1
     return Measurement(worst, cases, 1e-6, "golden-section search for the least N S on a level "
                        "set of L(N, S) vs the frontier's parameter term")
