@@ -1,237 +1,228 @@
-"""The basics of LLM maths: the derivations under the real checker, and their NumPy helpers.
+"""Foundations under the real checker: vectors, matrix products, exp/log and LSE, the chain rule.
 
-Covers vectors, matrix products, exp/log rules, the chain rule of probability, the
-optimisers, multi-head attention and sinusoidal positions: every derivation must hold,
-the statuses must be honest (size-limited steps say so), wrong variants of key steps
-must be rejected, and the numeric checks must catch a broken implementation.
+Every claim must hold with the premises it is shown with (unit vectors, the largest
+logit, the empty prefix), general statements must be proved for every size (the
+transpose for every shape, the chain rule for every length), the face must follow its
+rules, wrong steps must be refused and the numeric checks must fail on wrong formulas.
 """
 
 from __future__ import annotations
 
-import random
-from pathlib import Path
-
 import numpy as np
 import pytest
 import sympy as sp
+from conftest import derivation_module
 
-from llmsym.model import ASSUMPTION, DEFINITION, PROVED, PROVED_FOR, Step
+from llmsym.check.chain import Refuted, check_claim
+from llmsym.derivation import Claim, Kind, Step
+from llmsym.sheet.arrange import face_of, face_problems
+from llmsym.verify.formula import Formula
 
-ROOT = Path(__file__).resolve().parent.parent
-IDS = ("vectors-dot-cosine", "matrix-shapes", "exp-log-rules", "probability-chain-rule",
-       "optimisers", "multi-head-attention", "sinusoidal-positions")
-FILES = {"vectors-dot-cosine": "vectors_dot_cosine", "matrix-shapes": "matrix_shapes",
-         "exp-log-rules": "exp_log_rules", "probability-chain-rule": "probability_chain_rule",
-         "optimisers": "optimisers", "multi-head-attention": "multi_head_attention",
-         "sinusoidal-positions": "sinusoidal_positions"}
+IDS = ("vectors-dot-cosine", "matrix-shapes", "exp-log-rules", "probability-chain-rule")
+SIZED = {("matrix-shapes", "associativity"), ("matrix-shapes", "trace_cycle")}
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
-    """The seven derivations checked once, cold, by the real pipeline."""
-    from llmsym.pipeline import Options, verify
+def result(tmp_path_factory):
+    """The four derivations (and the Gibbs lemma they cite), checked cold."""
+    from llmsym.verify.pipeline import Options, verify
 
-    out = verify(Options(ids=IDS, use_cache=False, build_dir=tmp_path_factory.mktemp("build")))
-    assert out.ok, [(d.id, d.error, [s.message for s in d.steps if not s.status.ok],
-                     [n.detail for n in d.numeric if not n.passed]) for d in out.derivations]
-    return {d.id: d for d in out.derivations}
+    return verify(Options(ids=IDS, use_cache=False, build_dir=tmp_path_factory.mktemp("build")))
 
 
-def load(ident: str):
-    """The Derivation object of one of the files."""
-    from llmsym.loader import load_file
+@pytest.fixture(scope="module")
+def claims(result):
+    return {(d.id, c["name"]): c for d in result.derivations if d.id in IDS
+            for c in result.claims_json(d)}
 
-    return load_file(ROOT / "derivations" / f"{FILES[ident]}.py").derivation
+
+def _premises(claim: dict) -> list[str]:
+    return [p["latex"] or p["text"] for p in claim["premises"]]
 
 
-def step_labels(report, ident: str, claim: str) -> list[str]:
-    return [s.status.label for s in report[ident].steps if s.claim == claim]
+@pytest.fixture(scope="module")
+def shapes():
+    return derivation_module("matrix_shapes")
+
+
+@pytest.fixture(scope="module")
+def logs():
+    return derivation_module("exp_log_rules")
+
+
+@pytest.fixture(scope="module")
+def chain():
+    return derivation_module("probability_chain_rule")
 
 
 # --- The real checker on the real derivations ------------------------------------
 
 
-def test_every_basic_derivation_holds(report):
-    assert set(report) == set(IDS)
-    for d in report.values():
-        assert d.ok and not d.error
-        assert d.numeric and all(n.passed for n in d.numeric)
-        assert d.view["examples"], f"{d.id} has no worked example"
+def test_every_claim_holds_and_general_ones_for_every_size(result, claims):
+    assert result.ok
+    for key, c in claims.items():
+        assert not c["problems"], key
+        expected = "proved_for" if key in SIZED else "proved"
+        assert c["status"]["kind"] == expected, (key, c["label"])
+    for ident in IDS:
+        d = result.derivation(ident)
+        assert all(n.passed for n in d.numeric), [n.detail for n in d.numeric if not n.passed]
+        assert d.view["examples"], ident
+        assert not [s for s in d.steps if s.status.kind is Kind.STATED], ident
 
 
-def test_size_limited_steps_say_so(report):
-    assert step_labels(report, "matrix-shapes", "transpose") == ["proved for d = 1..5"]
-    assert step_labels(report, "matrix-shapes", "associativity") == ["proved for d = 1..4"]
-    assert step_labels(report, "matrix-shapes", "trace_cycle") == ["proved for d = 1..6"]
-    assert step_labels(report, "probability-chain-rule", "chain_rule") == [
-        "proved", "proved for T = 1..6", "proved"]
-    assert step_labels(report, "optimisers", "sgd_minibatch") == ["proved for n = 1..6"]
-    assert step_labels(report, "optimisers", "ema_unrolled") == ["proved for t = 1..6"]
-    assert step_labels(report, "multi-head-attention", "concat_heads") == ["proved for h = 1..6"]
-    assert report["matrix-shapes"].status.kind == PROVED_FOR
+def test_sized_claims_are_off_the_face_and_say_so(claims):
+    for key in SIZED:
+        assert claims[key]["label"] == "proved for d_{sq} = 1..3"
+        assert not claims[key]["on_sheet"]
 
 
-def test_symbolic_claims_are_proved_for_every_size(report):
-    for ident, claim in [("vectors-dot-cosine", "law_of_cosines"),
-                         ("vectors-dot-cosine", "unit_distance"),
-                         ("exp-log-rules", "lse_lower"),
-                         ("probability-chain-rule", "log_likelihood"),
-                         ("optimisers", "ema_constant"), ("optimisers", "bias_correction"),
-                         ("multi-head-attention", "rows_sum_to_one"),
-                         ("sinusoidal-positions", "dot_offset")]:
-        assert report[ident].claim_status[claim].kind == PROVED, (ident, claim)
-    assert report["sinusoidal-positions"].status.kind == PROVED
-    upper = [s for s in report["exp-log-rules"].steps if s.claim == "lse_upper"]
-    assert upper[-1].tactic.startswith("certificate")
+def test_every_tied_check_names_its_claim(result):
+    for ident in IDS:
+        tied = [n for n in result.derivation(ident).numeric if not n.experiment]
+        assert tied, ident
 
 
-def test_stated_steps_are_only_definitions(report):
-    stated = [(d.id, s.claim) for d in report.values() for s in d.steps
-              if s.claim != "definitions" and s.status.kind in (DEFINITION, ASSUMPTION)]
-    assert sorted(stated) == sorted([("exp-log-rules", "change_of_base"),
-                                     ("exp-log-rules", "lse_upper"),
-                                     ("optimisers", "sgd_unbiased")])
+def test_unit_distance_shows_unit_vectors(claims):
+    c = claims[("vectors-dot-cosine", "unit_distance")]
+    premises = _premises(c)
+    assert r"\left\|\mathbf{a}\right\| = 1" in premises
+    assert r"\left\|\mathbf{b}\right\| = 1" in premises
+    assert c["statement"] == (r"\left\|\mathbf{a} - \mathbf{b}\right\|^{2} = 2 - 2"
+                              r" \cos\left(\mathbf{a}, \mathbf{b}\right)")
 
 
-def test_results_evaluate():
-    flops = {r.name: r for r in load("matrix-shapes").results}
-    m, k, n, p = sp.symbols("m k n p", integer=True, positive=True)
-    assert flops["matmul_flops"].expr.subs({m: 2, k: 3, n: 4}) == 48
-    assert flops["matmul_chain_flops_left"].expr.subs({m: 8, k: 8, n: 8, p: 1}) == 2 * 8 * 8 * 9
-    adam = {r.name: r for r in load("optimisers").results}["adam_bias_correction"]
-    beta, t = adam.params
-    assert adam.expr.subs({beta: sp.Rational(9, 10), t: 2}) == sp.Rational(19, 100)
-    freq = {r.name: r for r in load("sinusoidal-positions").results}["sinusoid_frequency"]
-    i, d = freq.params
-    assert freq.expr.subs({i: 1, d: 4}) == sp.Rational(1, 100)
+def test_law_of_cosines_without_extra_parentheses(claims):
+    c = claims[("vectors-dot-cosine", "law_of_cosines")]
+    assert c["statement"].startswith(r"\left\|\mathbf{a} - \mathbf{b}\right\|^{2} = ")
+    assert c["premises"] == []
 
 
-# --- Wrong steps are rejected ----------------------------------------------------------
+def test_flops_is_a_stated_convention_and_the_schoolbook_count_is_proved(claims):
+    flops = claims[("matrix-shapes", "matmul_flops")]
+    assert flops["statement"].endswith("= 2 n_{1} n_{2} n_{3}")
+    assert any("FLOPs" in w["latex"] and ":=" in w["latex"] for w in flops["where"])
+    school = claims[("matrix-shapes", "schoolbook")]
+    assert school["statement"].endswith(r"= n_{1} n_{3} \left(2 n_{2} - 1\right)")
+    assert school["status"]["kind"] == "proved"
 
 
-def _rejects(start, step: Step) -> bool:
-    from llmsym.checker import StepFailure, prove_link
-
-    try:
-        prove_link(start, step, random.Random(0).randrange(10**6), lambda _: None)
-    except StepFailure:
-        return True
-    return False
+def test_transpose_is_proved_for_every_shape(claims):
+    c = claims[("matrix-shapes", "transpose")]
+    assert c["status"]["kind"] == "proved" and c["on_sheet"]
+    assert c["statement"] == r"\left(A B\right)^{T} = B^{T} A^{T}"
+    assert any(r"\mathbb{R}^{n_1 \times n_2}" in w["latex"] for w in c["where"])
 
 
-def test_wrong_matrix_identities_are_rejected():
-    shapes = load("matrix-shapes")
-    transpose = shapes.claim("transpose")
-    A, B = transpose.start.arg.args  # (AB)^T
-    wrong = Step(sp.MatMul(A.T, B.T), "wrong order", "expand", sizes=transpose.steps[0].sizes)
-    assert _rejects(transpose.start, wrong)
-    trace = shapes.claim("trace_cycle")
-    A, B = trace.start.arg.args
-    assert not _rejects(trace.start, trace.steps[0])
-    d = trace.steps[0].sizes.symbol
-    assert _rejects(trace.start, Step(sp.Trace(sp.MatMul(A, A)), "wrong", "expand",
-                                      sizes=type(trace.steps[0].sizes)(d, 1, 3)))
+def test_lse_bounds_show_what_z_max_is(claims):
+    lower = claims[("exp-log-rules", "lse_lower")]
+    upper = claims[("exp-log-rules", "lse_upper")]
+    assert lower["statement"] == r"z_{\max} \le \operatorname{LSE}\left(\mathbf{z}\right)"
+    assert _premises(lower) == [r"{z}_{1} = z_{\max}"]
+    assert upper["statement"] == r"\operatorname{LSE}\left(\mathbf{z}\right) \le z_{\max} + \log n"
+    assert r"{z}_{j} = z_{\max} + {u}_{j}" in _premises(upper)
+    assert {p["ref"] for p in upper["premises"] if p["ref"]} == {
+        "gibbs-inequality:gap_above_one", "gibbs-inequality:gap_below_one"}
+    assert upper["symbols"]["u"].startswith("gap of a logit below the largest")
 
 
-def test_wrong_adam_and_position_steps_are_rejected():
-    opt = load("optimisers")
-    unrolled = opt.claim("ema_unrolled")
-    good = unrolled.steps[0]
-    beta = sp.Symbol("beta_1", positive=True)
-    wrong_expr = good.expr.subs(beta, beta**2)  # the wrong weights
-    assert _rejects(unrolled.start, Step(wrong_expr, "wrong", "expand", sizes=good.sizes))
-    constant = opt.claim("ema_constant")
-    t = sp.Symbol("t", integer=True, positive=True)
-    g = sp.Symbol("g", real=True)
-    beta1 = sp.Symbol("beta_1", positive=True)
-    off_by_one = Step((1 - beta1 ** (t + 1)) * g, "wrong", "expand", using=constant.steps[0].using)
-    assert _rejects(constant.start, off_by_one)
-    shift = load("sinusoidal-positions").claim("shift")
-    flipped = shift.steps[0].expr.args[0].T  # the transposed (inverse) rotation
-    assert _rejects(shift.start, Step(sp.MatMul(flipped, shift.steps[0].expr.args[1],
-                                                evaluate=False), "wrong", "trig"))
+def test_chain_rule_is_proved_from_its_log_form(claims):
+    rule = claims[("probability-chain-rule", "chain_rule")]
+    assert rule["status"]["kind"] == "proved"
+    assert [p["ref"] for p in rule["premises"] if p["ref"]] == [
+        "probability-chain-rule:log_likelihood"]
+    assert "p(x_{<1}) = 1" in _premises(rule)  # inherited from the log form
+    assert rule["statement"] == (r"p(x_1, \dots, x_{s}) = \prod_{t=1}^{s} p(x_{t} \mid x_{<t})")
 
 
-def test_a_false_lse_bound_is_rejected():
-    claim = load("exp-log-rules").claim("lse_upper")
-    last = claim.steps[-1]
-    n = sp.Symbol("n", integer=True, positive=True)
-    m = sp.Symbol("m", real=True)
-    too_tight = Step(m + sp.log(n) - sp.Rational(1, 2), "wrong", rel="<=",
-                     certificate=last.certificate)
-    assert _rejects(claim.steps[-2].expr, too_tight)
+def test_the_face_of_the_foundations(result):
+    face = face_of(result, IDS)
+    assert face_problems(face) == []
+    names = {e["name"] for e in face}
+    assert {"unit_distance", "law_of_cosines", "matmul_flops", "schoolbook", "transpose",
+            "lse_lower", "lse_upper", "log_likelihood", "chain_rule"} <= names
 
 
-# --- The numeric checks catch broken implementations -------------------------------
+def test_results_evaluate(shapes):
+    results = {r.name: r for r in shapes.RESULTS}
+    sizes = {shapes.n1: 2, shapes.n2: 3, shapes.n3: 4, shapes.n4: 1}
+    assert results["matmul_flops"].expr.subs(sizes) == 48
+    assert results["matmul_chain_flops_left"].expr.subs(sizes) == 2 * 2 * 4 * (3 + 1)
+    assert results["matmul_chain_flops_right"].expr.subs(sizes) == 2 * 3 * 1 * (2 + 4)
 
 
-def test_adam_check_catches_a_missing_bias_correction(monkeypatch):
-    import llmsym.numeric.optim as optim
-
-    check = next(c for c in load("optimisers").checks if c.name == "adam")
-    assert check.run(np.random.default_rng(3)).max_error < 1e-12
-
-    def no_correction(theta, grad, state, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
-                      weight_decay=0.0):
-        m = beta1 * state.m + (1 - beta1) * grad
-        v = beta2 * state.v + (1 - beta2) * grad**2
-        return theta - lr * m / (np.sqrt(v) + eps), optim.AdamState(m, v, state.t + 1)
-
-    monkeypatch.setattr(optim, "adam_step", no_correction)
-    broken = check.run(np.random.default_rng(3))
-    assert broken.max_error > broken.tolerance
+# --- Wrong steps are refused -------------------------------------------------------------
 
 
-def test_position_check_catches_swapped_sin_and_cos(monkeypatch):
-    import llmsym.numeric.positions as positions
-
-    check = next(c for c in load("sinusoidal-positions").checks if c.name == "shift")
-    real = positions.sinusoidal_encoding
-    monkeypatch.setattr(positions, "sinusoidal_encoding",
-                        lambda pos, d, base=10000.0: real(pos, d, base)[:, ::-1])
-    broken = check.run(np.random.default_rng(0))
-    assert broken.max_error > broken.tolerance
+def _refused(start, *steps) -> bool:
+    outcomes = check_claim(Claim("probe", "t", start=start, steps=steps), timeout=60)
+    return any(isinstance(o, Refuted) for o in outcomes)
 
 
-# --- The NumPy helpers ---------------------------------------------------------------
+def test_transpose_in_the_wrong_order_is_refused(shapes):
+    m = shapes
+    a, b = sp.MatrixSymbol("A", m.n1, m.n1), sp.MatrixSymbol("B", m.n1, m.n1)
+    start = m.matrix(sp.Transpose(sp.MatMul(a, b)))
+    assert _refused(start, Step(m.matrix(sp.MatMul(a.T, b.T)), "wrong order", "unfold+sum"))
+    assert not _refused(start, Step(m.matrix(sp.MatMul(b.T, a.T)), "right", "unfold+sum"))
 
 
-def test_adam_first_step_by_hand():
-    from llmsym.numeric.optim import AdamState, adam_step
-
-    theta, state = adam_step(np.array([1.0, -2.0]), np.array([0.5, -4.0]), AdamState.zeros(2),
-                             lr=1e-3)
-    # m_1 = 0.1 g, v_1 = 0.001 g^2; corrected: g and g^2; step = lr * g / (|g| + eps)
-    assert np.allclose(state.m, [0.05, -0.4]) and np.allclose(state.v, [0.00025, 0.016])
-    expected = np.array([1.0 - 1e-3 * 0.5 / (0.5 + 1e-8), -2.0 + 1e-3 * 4.0 / (4.0 + 1e-8)])
-    assert np.allclose(theta, expected, rtol=0, atol=1e-15) and state.t == 1
+def test_a_wrong_schoolbook_count_is_refused(shapes):
+    m = shapes
+    wrong = Step(2 * m.n1 * m.n2 * m.n3, "the convention is not the count", "unfold+doit")
+    assert _refused(m.schoolbook(m.n1, m.n2, m.n3), wrong)
 
 
-def test_adamw_decays_even_with_zero_gradient():
-    from llmsym.numeric.optim import AdamState, adam_step
-
-    theta, _ = adam_step(np.array([2.0]), np.array([0.0]), AdamState.zeros(1), lr=0.1,
-                         weight_decay=0.5)
-    assert theta[0] == pytest.approx(2.0 * (1 - 0.1 * 0.5), abs=1e-15)
-    plain, _ = adam_step(np.array([2.0]), np.array([0.0]), AdamState.zeros(1), lr=0.1)
-    assert plain[0] == 2.0
-
-
-def test_gd_step():
-    from llmsym.numeric.optim import gd_step
-
-    assert gd_step(np.array([1.0, 2.0]), np.array([0.5, -1.0]), 0.1).tolist() == [0.95, 2.1]
+def test_an_lse_bound_without_its_premise_is_refused(logs):
+    m = logs
+    upper = m.lse_upper
+    # LSE(z) <= z_max + log n is false for an arbitrary z_max: without the premise the first
+    # step (which rewrites z_j = z_max + u_j) is refused.
+    bare = Step(upper.steps[0].expr, "no premise", "expand")
+    assert _refused(upper.start, bare)
+    too_tight = Step(m.z_max + sp.log(m.n) - sp.Rational(1, 2), "too tight", rel="<=",
+                     certificate=upper.steps[-1].certificate)
+    assert _refused(upper.steps[-2].expr, too_tight)
 
 
-def test_sinusoidal_encoding_layout():
-    from llmsym.numeric.positions import sinusoid_frequencies, sinusoidal_encoding
+def test_a_wrong_chain_rule_is_refused(chain):
+    m = chain
+    wrong = Step(sp.Product(m.cond(m.t) ** 2, (m.t, 1, m.s)), "squared", "expand")
+    assert _refused(m.chain_rule.steps[1].expr, wrong)
+    assert not _refused(m.chain_rule.steps[1].expr, m.chain_rule.steps[2])
 
-    pe = sinusoidal_encoding(np.arange(5), 8)
-    assert pe.shape == (5, 8)
-    assert pe[0].tolist() == [0.0, 1.0] * 4
-    freqs = sinusoid_frequencies(8)
-    assert freqs[0] == 1.0 and np.allclose(freqs[1:] / freqs[:-1], 10000 ** (-2 / 8))
-    assert np.allclose(pe[3, 2:4], [np.sin(3 * freqs[1]), np.cos(3 * freqs[1])])
-    assert np.allclose(np.sum(pe**2, axis=1), 4.0)  # each pair has norm 1
-    with pytest.raises(ValueError):
-        sinusoid_frequencies(7)
+
+# --- The numeric checks have teeth -------------------------------------------------------------
+
+
+def _check(module, name: str):
+    return next(c for c in module.DERIVATION.checks if c.name == name)
+
+
+def _fails(check, formula) -> bool:
+    measured = check.run(np.random.default_rng(0), formula)
+    return not measured.max_error <= measured.tolerance
+
+
+def test_flop_check_counts_real_operations(shapes):
+    values, mults, adds = shapes.counted_product(np.ones((2, 3)), np.ones((3, 4)))
+    assert (mults, adds) == (24, 16) and np.array_equal(values, np.full((2, 4), 3.0))
+    check = _check(shapes, "flops")
+    assert not _fails(check, Formula(shapes.matmul_flops.end))
+    # the schoolbook count is not the convention: the FLOP check must fail on it
+    assert _fails(check, Formula(shapes.schoolbook_count.end))
+    assert _fails(_check(shapes, "schoolbook"), Formula(shapes.matmul_flops.end))
+
+
+def test_lse_checks_fail_on_wrong_bounds(logs):
+    upper = _check(logs, "lse-upper")
+    assert not _fails(upper, Formula(logs.lse_upper.end))
+    assert _fails(upper, Formula(logs.z_max + sp.log(logs.n) / 2))
+    assert _fails(upper, Formula(logs.z_max + 2 * sp.log(logs.n)))
+
+
+def test_chain_rule_checks_fail_on_a_wrong_log_form(chain):
+    check = _check(chain, "log-likelihood")
+    assert not _fails(check, Formula(chain.log_likelihood.end))
+    t, s, P = chain.t, chain.s, chain.P
+    assert _fails(check, Formula(sp.Sum(sp.log(P[t]), (t, 1, s))))

@@ -1,113 +1,203 @@
-"""Information theory: Gibbs, cross-entropy/KL, maximum likelihood, the softmax gradient.
+"""Information theory under the real checker: Gibbs, cross-entropy/KL, maximum likelihood,
+entropy bounds, conditional entropy and mutual information; and the NumPy references.
 
-The derivations run through the real checker; planted errors must be rejected;
-``llmsym.numeric`` entropy, cross_entropy, kl_divergence and cosine_similarity are
-tested on known values and on extreme inputs (1e-300, subnormals, exact zeros, 1e±200).
+Each claim is proved with the premises it is shown with (distributions sum to one, the
+target is an outcome, every outcome occurs); the counting step of maximum likelihood is
+proved by induction, not stated; the face follows its rules; planted errors are refused;
+the numeric checks fail on wrong formulas. ``llmsym.numeric`` entropy, cross_entropy,
+kl_divergence and cosine_similarity are tested on known values and extreme inputs.
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 import sympy as sp
 from conftest import derivation_module
 
-from llmsym.checker import check_claim
-from llmsym.model import ASSUMPTION, DEFINITION, FAILED, PROVED, Claim, Step
+from llmsym.check.chain import Refuted, check_claim
+from llmsym.derivation import Claim, Kind, Step
 from llmsym.numeric import cosine_similarity, cross_entropy, entropy, kl_divergence
+from llmsym.sheet.arrange import face_of, face_problems
+from llmsym.verify.formula import Formula
 
-ROOT = Path(__file__).resolve().parent.parent
-IDS = ("gibbs-inequality", "cross-entropy-kl", "max-likelihood-perplexity", "softmax-gradient")
-
-
-def _module(stem: str):
-    return derivation_module(stem)
+IDS = ("gibbs-inequality", "cross-entropy-kl", "max-likelihood-perplexity", "information-theory")
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory):
-    from llmsym.pipeline import Options, verify
+def result(tmp_path_factory):
+    from llmsym.verify.pipeline import Options, verify
 
-    build = tmp_path_factory.mktemp("information-build")
-    report = verify(Options(ids=IDS, use_cache=False, build_dir=build))
-    return {d.id: d for d in report.derivations}
+    return verify(Options(ids=IDS, use_cache=False, build_dir=tmp_path_factory.mktemp("build")))
 
 
-def _statuses(derivation_report, claim: str) -> list[str]:
-    return [s.status.kind for s in derivation_report.steps if s.claim == claim]
+@pytest.fixture(scope="module")
+def claims(result):
+    return {(d.id, c["name"]): c for d in result.derivations if d.id in IDS
+            for c in result.claims_json(d)}
 
+
+def _premises(claim: dict) -> list[str]:
+    return [p["latex"] or p["text"] for p in claim["premises"]]
+
+
+def _refs(claim: dict) -> set[str]:
+    return {p["ref"] for p in claim["premises"] if p["ref"]}
+
+
+NORMALISED = [r"\sum_{i=1}^{n} {p}_{i} = 1", r"\sum_{i=1}^{n} {q}_{i} = 1"]
+GAPS = {"gibbs-inequality:gap_above_one", "gibbs-inequality:gap_below_one"}
 
 # --- The derivations ------------------------------------------------------------------------
 
 
-def test_every_derivation_holds(reports):
-    assert set(reports) == set(IDS)
-    for ident, rep in reports.items():
-        assert rep.ok, (ident, rep.status.label, rep.error)
-        failed = [(n.name, n.detail) for n in rep.numeric if not n.passed]
-        assert rep.numeric and not failed, (ident, failed)
+def test_every_claim_is_proved_with_no_stated_step(result, claims):
+    assert result.ok
+    for key, c in claims.items():
+        assert c["status"]["kind"] == "proved", (key, c["label"])
+        assert not c["problems"], key
+    for ident in IDS:
+        d = result.derivation(ident)
+        assert all(n.passed for n in d.numeric), [n.detail for n in d.numeric if not n.passed]
+        assert not [s for s in d.steps if s.status.kind in (Kind.STATED, Kind.PROVED_FOR)]
 
 
-def test_gibbs_lemma_is_proved_not_assumed(reports):
-    """log x <= x - 1 rests on checked series certificates, not on a stated step."""
-    rep = reports["gibbs-inequality"]
-    for claim in ("gap_above_one", "gap_below_one", "gibbs", "self_divergence"):
-        assert set(_statuses(rep, claim)) == {PROVED}, claim
-    tactics = [s.tactic for s in rep.steps if s.claim.startswith("gap_")]
-    assert sum(t.startswith("certificate") for t in tactics) == 2
+def test_gibbs_shows_normalisation_and_its_equality_case(claims):
+    gibbs = claims[("gibbs-inequality", "gibbs")]
+    assert _premises(gibbs)[:2] == NORMALISED and _refs(gibbs) == GAPS
+    gaps = claims[("gibbs-inequality", "kl_as_gaps")]
+    assert gaps["on_sheet"] and _premises(gaps)[:2] == NORMALISED
+    assert gaps["statement"].endswith(
+        r"= \sum_{i=1}^{n} {p}_{i} g\left(\frac{{q}_{i}}{{p}_{i}}\right)")
 
 
-def test_cross_entropy_claims_are_proved(reports):
-    rep = reports["cross-entropy-kl"]
-    for claim in ("decomposition", "minimiser", "one_hot"):
-        assert set(_statuses(rep, claim)) == {PROVED}, claim
+def test_the_gibbs_lemma_is_proved_by_series(result):
+    steps = [s for s in result.derivation("gibbs-inequality").steps
+             if s.claim.startswith("gap_")]
+    assert all(s.status.kind is Kind.PROVED for s in steps)
+    assert sum(s.tactic == "unfold+doit" for s in steps) == 2  # the exponential series
 
 
-def test_likelihood_states_only_the_grouping_by_counts(reports):
-    rep = reports["max-likelihood-perplexity"]
-    kinds = _statuses(rep, "likelihood")
-    assert kinds.count(DEFINITION) == 1 and kinds.count(PROVED) == len(kinds) - 1
-    assert set(_statuses(rep, "uniform_perplexity")) == {PROVED}
-    assert ASSUMPTION not in {s.status.kind for s in rep.steps}
+def test_cross_entropy_minimiser_and_one_hot_premises(claims):
+    minimiser = claims[("cross-entropy-kl", "minimiser")]
+    assert _premises(minimiser)[:2] == NORMALISED
+    assert "cross-entropy-kl:decomposition" in _refs(minimiser)
+    assert minimiser["statement"] == (r"H\left(\mathbf{p}, \mathbf{q}\right) \ge"
+                                      r" H\left(\mathbf{p}\right)")
+    one_hot = claims[("cross-entropy-kl", "one_hot")]
+    assert _premises(one_hot) == [r"y \leq n"]
+    assert one_hot["statement"] == (r"H\left(\mathbf{e}_{y}, \mathbf{q}\right) ="
+                                    r" - \log{\left({q}_{y} \right)}")
 
 
-def test_softmax_gradient_is_proved_for_every_n(reports):
-    rep = reports["softmax-gradient"]
-    assert {s.status.kind for s in rep.steps} == {DEFINITION, PROVED}
+def test_likelihood_counts_tokens_by_a_checked_induction(result, claims):
+    like = claims[("max-likelihood-perplexity", "likelihood")]
+    assert {"max-likelihood-perplexity:token_loss",
+            "max-likelihood-perplexity:counting"} <= _refs(like)
+    assert r"{y}_{t} \leq n" in _premises(like)  # inherited from the token lemma
+    assert r"{\hat{p}}_{j} > 0" in _premises(like)
+    assert any(r"[{y}_{t} = j]" in w["latex"] for w in like["where"])
+    counting = [s for s in result.derivation("max-likelihood-perplexity").steps
+                if s.claim == "counting"]
+    parts = {s.part.split()[0] for s in counting if s.part}
+    assert {"base", "step"} <= parts
+    assert all(s.status.kind is Kind.PROVED for s in counting)
+    optimum = claims[("max-likelihood-perplexity", "mle_optimum")]
+    assert r"\sum_{j=1}^{n} {q}_{j} = 1" in _premises(optimum)
 
 
-def test_a_reversed_gibbs_inequality_is_rejected():
-    """KL(p || q) <= sum(p - q) is false; the checker must say so."""
-    g = _module("gibbs_inequality")
+def test_information_theory_statements(claims):
+    def c(name):
+        return claims[("information-theory", name)]
+
+    assert c("entropy_max")["statement"] == r"H\left(\mathbf{p}\right) \le \log n"
+    assert _premises(c("entropy_max"))[0] == r"\sum_{i=1}^{n} {p}_{i} = 1"
+    assert c("entropy_nonneg")["statement"] == r"H\left(\mathbf{p}\right) \ge 0"
+    assert c("chain_rule")["statement"] == r"H(X, Y) = H(X) + H(Y \mid X)"
+    assert c("mi_entropy")["statement"] == r"I(X; Y) = H(X) - H(X \mid Y)"
+    assert c("mi_nonneg")["statement"] == r"I(X; Y) \ge 0"
+    assert r"\sum_{y=1}^{n_{Y}} p(y) = 1" in _premises(c("mi_nonneg"))
+    assert c("bits")["statement"] == (r"H_{\mathrm{bits}}\left(\mathbf{p}\right) ="
+                                      r" \frac{H\left(\mathbf{p}\right)}{\log 2}")
+
+
+def test_the_face_follows_its_rules_and_carries_the_definitions(result):
+    face = face_of(result, IDS)
+    assert face_problems(face) == []
+    defs = {e["name"] for e in face if e["kind"] == "definition"}
+    assert {"entropy", "cross-entropy", "KL divergence", "perplexity", "conditional entropy",
+            "mutual information"} <= defs
+
+
+# --- Wrong steps are refused -----------------------------------------------------------------
+
+
+def _refused(start, *steps, given=()) -> bool:
+    outcomes = check_claim(Claim("probe", "t", start=start, steps=steps, given=given),
+                           timeout=60)
+    return any(isinstance(o, Refuted) for o in outcomes)
+
+
+def test_a_reversed_gibbs_inequality_is_refused():
+    g = derivation_module("gibbs_inequality")
     p, q, i, n = g.p, g.q, g.i, g.n
-    wrong = Claim("wrong", "reversed", start=g.KL(p[i], q[i], i, n),
-                  steps=(Step(sp.Sum(p[i] - q[i], (i, 1, n)), "planted", rel="<="),))
-    (report,) = check_claim(wrong, derivation="test", first_index=1, seed=0)
-    assert report.status.kind == FAILED
+    assert _refused(g.KL(p[i], q[i], i, n), Step(sp.Sum(p[i] - q[i], (i, 1, n)), "reversed",
+                                                 rel="<="))
 
 
-def test_a_wrong_certificate_is_rejected():
-    """A certificate that is not the difference of the two sides proves nothing."""
-    g = _module("gibbs_inequality")
+def test_a_wrong_certificate_is_refused():
+    g = derivation_module("gibbs_inequality")
     p, q, i, n = g.p, g.q, g.i, g.n
-    wrong = Claim("wrong", "bad certificate", start=g.KL(p[i], q[i], i, n),
-                  steps=(Step(sp.Sum(p[i] - q[i], (i, 1, n)), "planted", rel=">=",
-                              certificate=sp.Sum(q[i] * g.gibbs_gap(p[i] / q[i]), (i, 1, n))),))
-    (report,) = check_claim(wrong, derivation="test", first_index=1, seed=0)
-    assert report.status.kind == FAILED
+    wrong = Step(sp.Sum(p[i] - q[i], (i, 1, n)), "bad certificate", rel=">=",
+                 certificate=sp.Sum(q[i] * g.gibbs_gap(p[i] / q[i]), (i, 1, n)))
+    assert _refused(g.KL(p[i], q[i], i, n), wrong)
 
 
-def test_a_wrong_gradient_is_rejected():
-    """d/dz_1 (-log s_y) = s_1 + [y = 1] has the wrong sign on the target term."""
-    m = _module("softmax_gradient")
-    start = m.ce_gradient.steps[1].expr
-    wrong = Claim("wrong", "sign flipped", start=start,
-                  steps=(Step(m.s(1) + sp.KroneckerDelta(1, m.y), "planted", "unfold+doit+doit"),))
-    (report,) = check_claim(wrong, derivation="test", first_index=1, seed=0)
-    assert report.status.kind == FAILED
+def test_the_counting_step_cannot_be_stated_as_a_definition():
+    m = derivation_module("max_likelihood")
+    lhs = sp.Sum(m.at_token(m.t, m.n, m.LOSS), (m.t, 1, m.N))
+    rhs = sp.Sum(m.count(m.j, m.N) * m.LOSS, (m.j, 1, m.n))
+    # "definition" unfolds declared definitions only; swapping the two sums is not one
+    outcomes = check_claim(Claim("probe", "t", start=lhs,
+                                 steps=(Step(rhs, "group by outcome", "definition"),)),
+                           timeout=60)
+    assert not all(o.status.kind is Kind.PROVED for o in outcomes)
+
+
+def test_a_wrong_chain_rule_of_entropy_is_refused():
+    m = derivation_module("information_theory")
+    wrong = Step(m.terms(m.entropy_x(), m.measure("x_given_y")), "wrong conditional", "unfold")
+    assert _refused(m.chain_rule.steps[2].expr, wrong)
+
+
+# --- The numeric checks have teeth -------------------------------------------------------------
+
+
+def _check(module, name: str):
+    return next(c for c in module.DERIVATION.checks if c.name == name)
+
+
+def _fails(check, formula) -> bool:
+    measured = check.run(np.random.default_rng(0), formula)
+    return not measured.max_error <= measured.tolerance
+
+
+def test_checks_fail_on_wrong_formulas():
+    ce = derivation_module("cross_entropy_kl")
+    check = _check(ce, "decomposition")
+    assert not _fails(check, Formula(ce.decomposition.end))
+    assert _fails(check, Formula(ce.entropy(ce.p[ce.i], ce.i, ce.n)))  # KL dropped
+    mle = derivation_module("max_likelihood")
+    like = _check(mle, "likelihood")
+    assert not _fails(like, Formula(mle.likelihood.end))
+    assert _fails(like, Formula(mle.cross_entropy(mle.q[mle.j], mle.p_hat[mle.j], mle.j,
+                                                  mle.n)))  # arguments swapped
+    info = derivation_module("information_theory")
+    chain = _check(info, "chain-rule")
+    assert not _fails(chain, Formula(info.chain_rule.end))
+    assert _fails(chain, Formula(info.entropy_x()))
 
 
 # --- llmsym.numeric: entropy, cross-entropy, KL -----------------------------------------------
