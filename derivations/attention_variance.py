@@ -127,6 +127,7 @@ class CovGiven(Cov):  # noqa: N801
 # --- Symbols -------------------------------------------------------------------------------
 d = Symbol("d_k", integer=True, positive=True)  # dimension of queries and keys
 i, j = symbols("i j", integer=True, positive=True)  # component indices
+k_index = Symbol("k", integer=True, positive=True)  # a summation index
 n = Symbol("n", integer=True, positive=True)  # number of keys one query attends to
 q = vector("q", r"\mathbf{q}", real=True)  # a random query
 k = vector("k", r"\mathbf{k}", real=True)  # a random key
@@ -161,10 +162,27 @@ key_cov = Hypothesis(Eq(CovGiven(k[i], k[j]), KroneckerDelta(i, j) * sigma_k**2)
                      " query")
 query_mean = Hypothesis(Eq(Expect(q[i]), mu_q), "query components have mean $\\mu_q$")
 query_var = Hypothesis(Eq(Var(q[i]), sigma_q**2), "query components have variance $\\sigma_q^2$")
+class iverson(Notation):  # noqa: N801 - Iverson's bracket, as derivation softmax-gradient
+    """``iverson(a, b)`` = [a = b]: 1 when a = b, else 0 (Kronecker's delta)."""
+
+    nargs = 2
+
+    @classmethod
+    def definition(cls, a, b):
+        return KroneckerDelta(a, b)
+
+    def _latex(self, printer):
+        a, b = (printer._print(x) for x in self.args)
+        return rf"[{a} = {b}]"
+
+
+def _s(index):
+    return softmax(z[k_index], k_index, n, index)
+
+
 jacobian_cited = cite(
     "softmax-gradient:jacobian",
-    Eq(sp.Derivative(softmax(z[j], j, n, i), z[1]),
-       softmax(z[j], j, n, i) * (KroneckerDelta(1, i) - softmax(z[j], j, n, 1))),
+    Eq(sp.Derivative(_s(i), z[j]), factors(_s(i), iverson(i, j) - _s(j))),
     "the softmax Jacobian: $J_{ii} = s_i (1 - s_i)$")
 shift_cited = cite(
     "softmax-shift:shift",
