@@ -215,9 +215,11 @@ crossover = Claim(
     given=(AT_RIDGE, POSITIVE),
     start=b,
     steps=(
-        Step(minus(b * f, R * B_el * b * c) / minus(f, R * B_el * c), "multiply and divide by "
-             "$f_{\\mathrm{dec}} - RB_{\\mathrm{el}}c_{\\mathrm{kv}} > 0$", "unfold+cancel"),
-        Step(minus(R * B_el * (N_mat + b * c), R * B_el * b * c) / minus(f, R * B_el * c),
+        Step(minus(factors(b, f), factors(R, B_el, b, c)) / minus(f, factors(R, B_el, c)),
+             "multiply and divide by $f_{\\mathrm{dec}} - RB_{\\mathrm{el}}c_{\\mathrm{kv}} > 0$",
+             "unfold+cancel"),
+        Step(minus(factors(R, B_el, group(N_mat, factors(b, c))), factors(R, B_el, b, c))
+             / minus(f, factors(R, B_el, c)),
              "at the ridge, $bf_{\\mathrm{dec}} = RB_{\\mathrm{el}}(N_{\\mathrm{mat}} + "
              "bc_{\\mathrm{kv}})$", "unfold+cancel", using=(AT_RIDGE,)),
         Step(factors(R, B_el, N_mat) / minus(f, factors(R, B_el, c)), "the cache terms cancel",

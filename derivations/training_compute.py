@@ -30,7 +30,7 @@ from llmsym.derivation import (
     Step,
     cite,
 )
-from llmsym.notation import Named, Notation, factors, terms, unfold
+from llmsym.notation import Named, Notation, factors, minus, terms, unfold
 
 # --- Symbols -----------------------------------------------------------------
 # The same names print the same way in every compute-and-memory derivation.
@@ -129,7 +129,7 @@ per_token = Claim(
         Step(terms(F_fwd, F_bwd) / (b * s), "a step is a forward and a backward pass",
              "definition"),
         Step(3 * F_fwd / (b * s), "backward = 2 x forward", "cancel", using=(BACKWARD,)),
-        Step(3 * terms(factors(2, b, s, N_mat), factors(4, b, s**2, L, h, d_h)) / (b * s),
+        Step(factors(3, group(factors(2, b, s, N_mat), factors(4, b, s**2, L, h, d_h))) / (b * s),
              "the forward count of transformer-flops", "cancel", using=(FORWARD,)),
         Step(terms(6 * N_mat, factors(12, L, s, h, d_h)), "divide by $bs$", "unfold+cancel"),
     ),
@@ -162,8 +162,8 @@ recompute = Claim(
         Step((4 * F_fwd - mm(b * s, d, V)) / (b * s),
              "backward = 2 x forward; the LM head is not recomputed", "definition+expand",
              using=(BACKWARD,)),
-        Step((4 * terms(factors(2, b, s, N_mat), factors(4, b, s**2, L, h, d_h))
-              - mm(b * s, d, V)) / (b * s), "the forward count of transformer-flops",
+        Step(minus(factors(4, group(factors(2, b, s, N_mat), factors(4, b, s**2, L, h, d_h))),
+                   mm(b * s, d, V)) / (b * s), "the forward count of transformer-flops",
              "unfold+expand", using=(FORWARD,)),
         Step(terms(factors(8, N_ne), factors(6, d, V), factors(16, L, s, h, d_h)),
              "$N_{\\mathrm{mat}} = N_{\\mathrm{ne}} + dV$ (transformer-params)", "unfold+cancel",
