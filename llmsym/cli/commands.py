@@ -255,18 +255,22 @@ def output_path(output: str) -> Path:
 
 
 @click.command(context_settings=CONTEXT)
+@ids_argument
 @click.option("--format", "fmt", type=click.Choice(["python", "json"]), default="python",
               show_default=True, help="A standalone Python module, or JSON.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
               show_default=True, help="File to write ('-' for standard output).")
 @common_options
-def export(fmt: str, output: str, extra_dirs, no_cache, build_dir, seed, timeout, jobs, quiet,
-           verbose) -> None:
-    """Export every verified result as a typed Python module (imports only math) or JSON.
+def export(ids, fmt: str, output: str, extra_dirs, no_cache, build_dir, seed, timeout, jobs,
+           quiet, verbose) -> None:
+    """Export the verified results of IDS (default: all) as a typed Python module or JSON.
+
+    The module imports only math and numbers, checks its arguments and carries
+    each result's premises and status in its docstring.
 
     \b
     llmsym export -o llm_formulas.py
-    llmsym export --format json -o results.json
+    llmsym export kv-cache-memory --format json -o results.json
     """
     from .. import __version__
     from ..files import write_atomic
@@ -275,7 +279,7 @@ def export(fmt: str, output: str, extra_dirs, no_cache, build_dir, seed, timeout
 
     out = Output(quiet, verbose)
     target = None if output == "-" else output_path(output)
-    opts = make_options(out, "verified", (), extra_dirs, no_cache, seed, timeout, jobs, build_dir)
+    opts = make_options(out, "verified", ids, extra_dirs, no_cache, seed, timeout, jobs, build_dir)
     report = run_verification(out, opts)
     found = from_report(report)
     if not found:

@@ -45,7 +45,7 @@ def _via_sympy(text: str) -> str:
 
     from ..latex import to_latex
 
-    code, names = _placeholders(text)
+    code, names = _placeholders(re.sub(r"(?<![\w.])_+(?=[A-Za-z])", "", text))  # dummies: _k0
     local: dict = {key: sp.Symbol(name) for key, name in names.items()}
     for m in _INDEXED.finditer(code):
         local.setdefault(m.group(1), sp.IndexedBase(m.group(1)))

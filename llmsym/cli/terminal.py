@@ -103,8 +103,34 @@ def step_details(s: StepReport) -> list[str]:
     return out
 
 
+def math_lines(text: str, width: int) -> list[str]:
+    """Unicode math in lines of at most ``width`` columns: texmath breaks at the outermost
+    operators; a piece with none (all inside brackets) is cut before an operator or a space
+    as late as possible, its continuation indented by two."""
+    out: list[str] = []
+    for line in wrap(text, width).splitlines() or [""]:
+        while len(line) > width:
+            cut = _cut(line, width)
+            out.append(line[:cut].rstrip())
+            line = "  " + line[cut:].lstrip()
+        out.append(line)
+    return out
+
+
+def _cut(line: str, width: int) -> int:
+    """Where to cut an over-long line: before the last operator or after the last space."""
+    lo = max(4, width // 2)
+    for k in range(width, lo, -1):
+        if line[k] in "+−=<>≤≥·" and line[k - 1] == " ":
+            return k
+    for k in range(width, lo, -1):
+        if line[k - 1] in " ,":
+            return k
+    return width
+
+
 def _formula(latex: str, indent: int, cols: int) -> list[str]:
-    return [" " * indent + line for line in wrap(to_text(latex), cols - indent).splitlines()]
+    return [" " * indent + line for line in math_lines(to_text(latex), cols - indent)]
 
 
 def _prose(text: str, indent: int, cols: int) -> list[str]:
@@ -112,9 +138,16 @@ def _prose(text: str, indent: int, cols: int) -> list[str]:
                          subsequent_indent=" " * (indent + 2)) or [""]
 
 
+def text_premise(text: str) -> str:
+    """A premise given as a string: LaTeX (``r"q_i \\perp k_i"``) or prose with ``$...$``."""
+    from ..reuse.results import looks_like_latex
+
+    return to_text(text) if looks_like_latex(text) else prose_to_text(text)
+
+
 def premise_text(p: dict) -> str:
     """One premise as a reader says it: the formula (or text), then its label."""
-    body = to_text(p["latex"]) if p.get("latex") else prose_to_text(p.get("text", ""))
+    body = to_text(p["latex"]) if p.get("latex") else text_premise(p.get("text", ""))
     kind = p.get("kind", "")
     label = prose_to_text(p.get("label") or "")
     ref = f" [{p['ref']}]" if p.get("ref") else ""
@@ -154,7 +187,7 @@ def chain(report: Report, d: DerivationReport, cols: int | None = None) -> str:
             mark = ", ".join(sorted({f"{r.status.label}" + (f" by {r.tactic}" if r.tactic else "")
                                      for r in reps})) or "?"
             rel = to_text(step["rel"])
-            text = wrap(f"{rel} {to_text(step['latex'])}", cols - 6).splitlines()
+            text = math_lines(f"{rel} {to_text(step['latex'])}", cols - 8)
             lines += ["      " + text[0]] + ["        " + t for t in text[1:]]
             lines += _prose(f"because {step['reason']}  [{mark}]", 10, cols)
             for r in reps:
@@ -165,8 +198,8 @@ def chain(report: Report, d: DerivationReport, cols: int | None = None) -> str:
     for n in d.numeric:
         err = "n/a" if n.max_error is None else f"{n.max_error:.2e}"
         what = "experiment" if n.experiment else f"checks claim {n.claim}"
-        lines.append(f"  numeric {n.name} ({what}): {n.status}, max error {err} over"
-                     f" {n.samples} samples")
+        lines += _plain(f"numeric {n.name} ({what}): {n.status}, max error {err} over"
+                        f" {n.samples} samples", 2, cols)
         lines += _prose(n.description, 10, cols)
         if not n.passed and n.detail:
             lines += _plain("FAILED: " + n.detail, 12, cols)
@@ -188,7 +221,7 @@ def _details(r: StepReport, indent: int, cols: int) -> list[str]:
     if r.tried:
         lines += _plain("tactics tried: " + ", ".join(r.tried), indent, cols)
     if r.residual:
-        text = wrap(residual_text(r.residual), cols - indent - 10).splitlines() or [""]
+        text = math_lines(residual_text(r.residual), cols - indent - 10)
         lines += [" " * indent + "residual: " + text[0]]
         lines += [" " * (indent + 10) + t for t in text[1:]]
     if r.point:

@@ -79,11 +79,11 @@ def _annotation(domain: dict[str, bool]) -> str:
 def _check_line(name: str, domain: dict[str, bool]) -> str:
     if domain.get("integer"):
         low = 1 if domain.get("positive") else 0 if domain.get("nonnegative") else None
-        return f"_integer({name!r}, {name}, {low})"
+        return f'_integer("{name}", {name}, {low})'
     if domain.get("real"):
-        return f"_real({name!r}, {name}, {domain.get('positive', False)}," \
-               f" {domain.get('nonnegative', False)})"
-    return f"_number({name!r}, {name})"
+        return f'_real("{name}", {name}, {domain.get("positive", False)},' \
+               f' {domain.get("nonnegative", False)})'
+    return f'_number("{name}", {name})'
 
 
 def _wrapped(text: str, indent: str, width: int = WIDTH) -> list[str]:
@@ -102,11 +102,24 @@ def _field(label: str, text: str) -> list[str]:
     return [head + lines[0].lstrip()] + lines[1:]
 
 
+def _summary(doc: str) -> list[str]:
+    """The result's description in Unicode, wrapped after the opening ``r\"\"\"``."""
+    from ..texmath import prose_to_text
+
+    try:
+        text = prose_to_text(doc)
+    except Exception:  # a description texmath cannot read stays as written
+        text = doc
+    opening = '    r"""'
+    lines = textwrap.wrap(text, WIDTH, initial_indent=opening, subsequent_indent="    ",
+                          break_on_hyphens=False) or [opening]
+    return [lines[0][len(opening):]] + lines[1:]
+
+
 def _docstring(r: Result) -> str:
     from ..texmath import to_text, wrap
 
-    lines = _wrapped(r.doc, "    ")
-    lines[0] = lines[0].lstrip()
+    lines = _summary(r.doc)
     lines.append("")
     formula = wrap(f"{r.name} = {to_text(r.latex)}", WIDTH - 4).splitlines()
     lines += ["    " + line for line in formula]
@@ -168,7 +181,7 @@ def python_module(results: dict[str, Result], version: str) -> str:
         parts.append(HELPERS.lstrip("\n").rstrip() + "\n")
     for name in sorted(results):
         parts.append(_function(results[name]))
-    return "\n\n".join(part.rstrip("\n") for part in parts) + "\n"
+    return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
 
 
 def json_document(results: dict[str, Result], version: str) -> str:

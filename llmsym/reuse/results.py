@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -285,13 +286,21 @@ def _symbol_named(expr: Any, name: str) -> Any:
 # ---------------------------------------------------------------------------
 
 
+def looks_like_latex(text: str) -> bool:
+    """A premise string written as LaTeX (``H = \\operatorname{diag}(...)``), not as prose
+    with ``$...$`` math: no dollar, and a command, a script or a brace."""
+    return "$" not in text and re.search(r"\\[A-Za-z]|[_^{}]", text) is not None
+
+
 def premise_entry(p: dict[str, Any]) -> tuple[str, str, str] | None:
     """A premise of the report as ``(form, body, kind)``; None when it says nothing."""
     kind = str(p.get("kind") or "premise")
     if p.get("latex"):
         return ("formula", p["latex"], kind)
     text = p.get("text") or p.get("label") or ""
-    return ("text", text, kind) if text else None
+    if not text:
+        return None
+    return ("formula" if looks_like_latex(text) else "text", text, kind)
 
 
 def _status_and_premises(report: Any, d: Any, claim: str | None) -> tuple[str, tuple]:

@@ -181,37 +181,49 @@ def build_pdf(job: Job, outcome: BuildOutcome) -> None:
     """The LaTeX source, then the PDF when its inputs changed (or ``--no-cache``)."""
     from .arrange import sheet_context
     from .render import render
-    from .texbuild import INSTALL_HINT, compile_pdf, missing_tools
 
     folder = job.opts.build_dir
     tex_source = render("cheatsheet.tex.j2", sheet_context(job.report, job.info))
-    tex, pdf = folder / f"{NAME}.tex", folder / f"{NAME}.pdf"
+    tex = folder / f"{NAME}.tex"
     if not tex.exists() or tex.read_text() != tex_source:
         write_atomic(tex, tex_source.encode())
     outcome.tex = tex
     outcome.messages.append(f"wrote {tex}")
     if job.tex_only:
         return
-    inputs = pdf_inputs(tex_source, job.paper)
-    if job.opts.use_cache and up_to_date(pdf, inputs):
-        outcome.pdf = outcome.outputs["pdf"] = pdf
-        outcome.messages.append(f"{pdf} is up to date ({time.perf_counter() - job.started:.1f} s)")
-        return
+    pdf, compiled = compile_tex(tex, pdf_inputs(tex_source, job.paper), job.opts.use_cache,
+                                job.say)
+    outcome.pdf = outcome.outputs["pdf"] = pdf
+    took = f"({time.perf_counter() - job.started:.1f} s)"
+    outcome.messages.append(f"wrote {pdf} {took}" if compiled else f"{pdf} is up to date {took}")
+
+
+def compile_tex(tex: Path, inputs: dict[str, Any], use_cache: bool = True,
+                say: Callable[[str], None] = lambda text: None) -> tuple[Path, bool]:
+    """The PDF of ``tex`` beside it, compiled unless its stamp shows it is current.
+
+    Returns ``(pdf, compiled)``. Raises EnvironmentProblem (exit 3) without TeX
+    or on a LaTeX error; the previous PDF is then kept, and known to be stale.
+    """
+    from .texbuild import INSTALL_HINT, compile_pdf, missing_tools
+
+    pdf = tex.with_suffix(".pdf")
+    if use_cache and up_to_date(pdf, inputs):
+        return pdf, False
     missing = missing_tools()
     if missing:
         raise EnvironmentProblem(
             f"wrote {tex} but cannot compile it: {', '.join(missing)} not found; {INSTALL_HINT}")
     mark_stale(pdf)  # from here until the stamp is written, the old PDF is not current
-    job.say("compiling the PDF with latexmk")
-    compiled = compile_pdf(tex, folder)
+    say("compiling the PDF with latexmk")
+    compiled = compile_pdf(tex, tex.parent)
     if not compiled.ok:
         kept = ("the previous PDF is kept but is out of date; the next build compiles again"
                 if pdf.exists() else "no PDF was written")
         raise EnvironmentProblem(
             f"LaTeX failed on {tex} ({kept}; full log: {compiled.log}):\n{compiled.excerpt}")
     write_stamp(compiled.pdf, inputs)
-    outcome.pdf = outcome.outputs["pdf"] = compiled.pdf
-    outcome.messages.append(f"wrote {compiled.pdf} ({time.perf_counter() - job.started:.1f} s)")
+    return compiled.pdf, True
 
 
 # The formats `llmsym build --format` knows; None: planned, not built yet.
