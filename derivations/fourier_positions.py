@@ -250,7 +250,7 @@ def check_shift_matrix(rng: np.random.Generator) -> Measurement:
     from llmsym.numeric.position_shift import position_shift_matrix
     from llmsym.numeric.positions import sinusoidal_encoding
 
-    worst, cases = 0.0, 30
+    worst, cases = 0.0, 10
     for _ in range(cases):
         width, by = 2 * int(rng.integers(1, 65)), float(rng.uniform(-1000, 1000))
         starts = rng.uniform(0, 10_000, size=8)

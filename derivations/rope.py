@@ -50,6 +50,7 @@ from llmsym.derivation import (
     NumericCheck,
     Result,
     Step,
+    cite,
     induction_hypothesis,
 )
 from llmsym.latex import to_latex
@@ -263,13 +264,13 @@ blocks = Claim(
 relative = Claim(
     "relative",
     "RoPE scores depend only on the offset $\\mathrm{pos}' - \\mathrm{pos}$",
+    given=(cite("rope:blocks", "", "the score is the sum of the pair scores"),),
     start=rope_dot(q, k, pos, pos2, pairs),
     steps=(
         Step(Sum(pair_dot(q, k, pos, pos2, i), (i, 0, pairs - 1)),
              "$R_{\\Theta,\\mathrm{pos}}$ is block diagonal: the score is the sum of the "
              "$d_k/2$ pair scores (the regrouping, with $u = R_{\\Theta,\\mathrm{pos}}"
-             "\\mathbf{q}$ and $v = R_{\\Theta,\\mathrm{pos}'}\\mathbf{k}$)", "unfold",
-             using=(blocks,)),
+             "\\mathbf{q}$ and $v = R_{\\Theta,\\mathrm{pos}'}\\mathbf{k}$)", "unfold"),
         Step(rope_dot(q, k, 0, pos2 - pos, pairs),
              "in every pair $R(a)^\\top R(b) = R(b - a)$: $\\cos a \\cos b + \\sin a \\sin b = "
              "\\cos(b - a)$, $\\cos a \\sin b - \\sin a \\cos b = \\sin(b - a)$; the pair "
@@ -339,12 +340,8 @@ increments = Claim(
     "increments",
     "The partial sums grow by one phase",
     start=S[i + 1],
-    steps=(
-        Step(Sum(cis((pos - pos2) * theta(r)), (r, 0, i)), "definition of $S$", "definition"),
-        Step(terms(Sum(cis((pos - pos2) * theta(r)), (r, 0, i - 1)), phase),
-             "split off the last term", "unfold+align_sums"),
-        Step(terms(S[i], phase), "definition of $S$", "definition"),
-    ),
+    steps=(Step(terms(S[i], phase), "definition of $S$: the sum up to $i$ is the sum up to "
+                "$i - 1$ and its last term", "definition+align_sums"),),
     on_sheet=False,
 )
 
@@ -352,8 +349,7 @@ empty = Claim(
     "empty",
     "The first partial sum is empty",
     start=S[0],
-    steps=(Step(Sum(cis((pos - pos2) * theta(r)), (r, 0, -1)), "definition of $S$", "definition"),
-           Step(0, "a sum over no terms", "doit")),
+    steps=(Step(0, "definition of $S$: a sum over no terms", "definition+doit"),),
     on_sheet=False,
 )
 triangle_lhs = Abs(abel_rest)

@@ -1,14 +1,13 @@
 """RoPE in real code: the complex form, and the interleaved and half-split pairings.
 
 Main results (pairs i = 0 .. d_k/2 - 1, coordinates 0 .. d_k - 1)
-    complex_form   <R_{Theta,pos} q, R_{Theta,pos'} k> = Re sum_i q~_i conj(k~_i)
+    complex_form   <R_{Theta,pos} q, R_{Theta,pos'} k> = sum_i Re q~_i conj(k~_i)
                    e^{i (pos - pos') theta_i}, q~_i = q_{2i} + i q_{2i+1}: interleaved RoPE is
                    complex multiplication (RoFormer 3.4.2, the original LLaMA code)
     conjugation    R^half Pi x and Pi R^int x agree at coordinates i and i + d_k/2, for every
                    pair i and every even d_k: Pi R^int Pi^T = R^half, with (Pi x)_i = x_{2i},
                    (Pi x)_{d_k/2 + i} = x_{2i+1} (odd positions first)
-    checkpoint     <R^half Pi q, R^half Pi k> = <R^int q, R^int k>: permuting the rows of W_q
-                   and W_k moves a checkpoint between the two layouts
+                   (so permuting the rows of W_q and W_k converts a checkpoint)
 
 Run on its own: ``python derivations/rope_pairing.py``.
 """
@@ -17,7 +16,6 @@ from __future__ import annotations
 
 import numpy as np
 from sympy import (
-    Eq,
     I,
     ImmutableMatrix,
     IndexedBase,
@@ -29,7 +27,6 @@ from sympy import (
     cos,
     exp,
     floor,
-    re,
     sin,
 )
 
@@ -43,7 +40,7 @@ from llmsym.derivation import (
     cite,
 )
 from llmsym.latex import to_latex
-from llmsym.notation import Named, Notation, factors, labelled, terms
+from llmsym.notation import Named, Notation, factors, labelled
 
 # --- Symbols (as in derivation rope) ------------------------------------------------------
 pos = Named("pos", r"\mathrm{pos}", real=True)  # position of the query
@@ -129,25 +126,6 @@ class rope_dot(Notation):  # noqa: N801
         return rf"\left\langle {left}, {right}\right\rangle"
 
 
-class half_dot(Notation):  # noqa: N801
-    """``half_dot(x, y, a, b, d_k/2)`` = <R^half_{Theta,a} Pi x, R^half_{Theta,b} Pi y>.
-
-    The half-split score, summed over the pairs (i, i + d_k/2) of the permuted vectors, whose
-    pair i is (x_{2i}, x_{2i+1}) by the definition of Pi.
-    """
-
-    nargs = 5
-
-    @classmethod
-    def definition(cls, xv, yv, a, b, count):
-        return Sum(pair_dot(xv, yv, a, b, i), (i, 0, count - 1))
-
-    def _latex(self, printer):
-        xv, yv, a, b, _ = (printer._print(e) for e in self.args)
-        return (rf"\left\langle R^{{\mathrm{{half}}}}_{{\Theta,{a}}}\Pi{xv}, "
-                rf"R^{{\mathrm{{half}}}}_{{\Theta,{b}}}\Pi{yv}\right\rangle")
-
-
 class cis(Notation):  # noqa: N801
     """``cis(x)`` = e^{i x}, printed with an upright i (the pair index is an italic i)."""
 
@@ -177,13 +155,13 @@ class ctilde(Notation):  # noqa: N801
 
 
 class real_part(Notation):  # noqa: N801
-    """``real_part(z)`` = Re z, printed as the papers print it."""
+    """``real_part(z)`` = Re z = (z + conj z)/2, printed as the papers print it."""
 
     nargs = 1
 
     @classmethod
     def definition(cls, z):
-        return re(z)
+        return (z + conjugate(z)) / 2
 
     def _latex(self, printer):
         return rf"\operatorname{{Re}}\left({printer._print(self.args[0])}\right)"
@@ -228,20 +206,6 @@ class half_of_perm(Notation):  # noqa: N801
         vec, a, _, part = self.args
         return (rf"\left(R^{{\mathrm{{half}}}}_{{\Theta,{printer._print(a)}}}\Pi "
                 rf"{printer._print(vec)}\right)_{{{_at(part, printer)}}}")
-
-
-class int_coord(Notation):  # noqa: N801
-    """``int_coord(x, a, r)`` = (R^int_{Theta,a} x)_r, interleaved (derivation rope)."""
-
-    nargs = 3
-
-    @classmethod
-    def definition(cls, vec, a, coord):
-        return _coordinate(vec, a, coord)
-
-    def _latex(self, printer):
-        vec, a, coord = (printer._print(e) for e in self.args)
-        return rf"\left(R^{{\mathrm{{int}}}}_{{\Theta,{a}}}{vec}\right)_{{{coord}}}"
 
 
 class perm_of_int(Notation):  # noqa: N801
@@ -291,24 +255,20 @@ DEFINITIONS = (
 phase = cis((pos - pos2) * theta(i))
 product = factors(ctilde(q, i), conjugate(ctilde(k, i)), phase)
 # derivation rope's claim blocks: a dot product is the sum of its pair products
-_u, _v = IndexedBase("u", real=True), IndexedBase("v", real=True)
-_r, _n = Symbol("r", integer=True, nonnegative=True), Symbol("n", integer=True, positive=True)
-blocks = cite("rope:blocks", Eq(Sum(_u[_r] * _v[_r], (_r, 0, 2 * _n - 1)),
-                                Sum(terms(_u[2 * i] * _v[2 * i], _u[2 * i + 1] * _v[2 * i + 1]),
-                                    (i, 0, _n - 1))),
-              "a dot product is the sum of its pair products")
+blocks = cite("rope:blocks", "", "a dot product is the sum of its pair products")
 
 complex_form = Claim(
     "complex_form",
     "Interleaved RoPE is complex multiplication",
+    given=(blocks,),
     start=rope_dot(q, k, pos, pos2, pairs),
     steps=(
         Step(Sum(pair_dot(q, k, pos, pos2, i), (i, 0, pairs - 1)),
-             "the score is the sum of the pair scores", "unfold", using=(blocks,)),
-        Step(real_part(Sum(product, (i, 0, pairs - 1))),
+             "the score is the sum of the pair scores", "unfold"),
+        Step(Sum(real_part(product), (i, 0, pairs - 1)),
              "$\\mathrm{Re}\\,(a + \\mathrm{i}b)(c - \\mathrm{i}d)e^{\\mathrm{i}\\phi}$ written "
-             "out is the score of one pair; the real part of a sum is the sum of the real parts",
-             "unfold+complex+trig_sums"),
+             "out (with $\\mathrm{Re}\\,z = (z + \\bar z)/2$ and $\\cos$, $\\sin$ as "
+             "exponentials) is the score of one pair", "unfold+rewrite_exp+merge_sums"),
     ),
     where=(PAIR_TEXT,),
     note="Pair $i$ of $\\mathbf{q}$, read as $\\tilde q_i$, is multiplied by "
@@ -324,44 +284,25 @@ conjugation = Claim(
     "R^{\\mathrm{half}}_{\\Theta,\\mathrm{pos}}$",
     start=Matrix([half_of_perm(q, pos, i, 0), half_of_perm(q, pos, i, 1)]),
     steps=(
-        Step(MatMul(rotation(pos * theta(i)), column(perm(q, i, 0), perm(q, i, 1)),
-                    evaluate=False),
-             "definition of $R^{\\mathrm{half}}$: pair $(i, i + d_k/2)$ turns by "
-             "$\\mathrm{pos}\\,\\theta_i$", "unfold+expand"),
         Step(MatMul(rotation(pos * theta(i)), column(q[2 * i], q[2 * i + 1]), evaluate=False),
-             "definition of $\\Pi$", "unfold+expand"),
-        Step(column(int_coord(q, pos, 2 * i), int_coord(q, pos, 2 * i + 1)),
-             "definition of $R^{\\mathrm{int}}_{\\Theta,\\mathrm{pos}} = "
-             "R_{\\Theta,\\mathrm{pos}}$ (derivation rope): pair $(2i, 2i + 1)$ turns by "
-             "$\\mathrm{pos}\\,\\theta_i$", "unfold+expand"),
+             "definition of $R^{\\mathrm{half}}$ (pair $(i, i + d_k/2)$ turns by $\\mathrm{pos}\\,"
+             "\\theta_i$) and of $\\Pi$", "unfold+expand"),
         Step(Matrix([perm_of_int(q, pos, i, 0), perm_of_int(q, pos, i, 1)]),
-             "definition of $\\Pi$", "unfold+expand"),
+             "definition of $R^{\\mathrm{int}}_{\\Theta,\\mathrm{pos}} = "
+             "R_{\\Theta,\\mathrm{pos}}$ (derivation rope: pair $(2i, 2i + 1)$ turns by "
+             "$\\mathrm{pos}\\,\\theta_i$) and of $\\Pi$", "unfold+expand"),
     ),
     where=(PI_TEXT, HALF_TEXT),
     note="For every pair $i$ and every even $d_k$, so $R^{\\mathrm{half}}_{\\Theta,\\mathrm{pos}}"
          "\\Pi = \\Pi R^{\\mathrm{int}}_{\\Theta,\\mathrm{pos}}$, and $\\Pi R^{\\mathrm{int}}"
          "\\Pi^\\top = R^{\\mathrm{half}}$ since $\\Pi^\\top\\Pi = I$. Both layouts turn the "
-         "same pairs by the same angles; the pairs sit at other coordinates.",
+         "same pairs by the same angles; the pairs sit at other coordinates. Hence "
+         "$\\langle R^{\\mathrm{half}}\\Pi\\mathbf{q}, R^{\\mathrm{half}}\\Pi\\mathbf{k}\\rangle = "
+         "\\langle \\Pi R^{\\mathrm{int}}\\mathbf{q}, \\Pi R^{\\mathrm{int}}\\mathbf{k}\\rangle = "
+         "\\langle R^{\\mathrm{int}}\\mathbf{q}, R^{\\mathrm{int}}\\mathbf{k}\\rangle$: with "
+         "$\\mathbf{q} = W_q\\mathbf{x}$, permuting the rows of $W_q$ and $W_k$ by $\\Pi$ (per "
+         "head) converts a checkpoint between the layouts and keeps every attention score.",
 )
-
-checkpoint = Claim(
-    "checkpoint",
-    "Converting a checkpoint keeps every score",
-    start=half_dot(q, k, pos, pos2, pairs),
-    steps=(
-        Step(Sum(pair_dot(q, k, pos, pos2, i), (i, 0, pairs - 1)),
-             "half-split pair $i$ of $\\Pi\\mathbf{q}$ is $(q_{2i}, q_{2i+1})$ (definition of "
-             "$\\Pi$), turned by $\\mathrm{pos}\\,\\theta_i$; the score is the sum of the pair "
-             "scores in any order", "unfold", using=(blocks,)),
-        Step(rope_dot(q, k, pos, pos2, pairs), "the interleaved score (derivation rope)",
-             "unfold"),
-    ),
-    on_sheet=False,
-    note="With $\\mathbf{q} = W_q \\mathbf{x}$, $\\Pi\\mathbf{q} = (\\Pi W_q)\\mathbf{x}$: "
-         "permuting the rows of $W_q$ and $W_k$ (per head) moves weights trained with one "
-         "layout to code using the other, and every attention score is unchanged.",
-)
-
 
 # --- Numeric checks -------------------------------------------------------------------------
 class FromZero:
@@ -462,7 +403,7 @@ DERIVATION = Derivation(
         "$i$ by $\\mathrm{pos}\\,\\theta_i$ (derivation rope).",
     ),
     definitions=DEFINITIONS,
-    claims=(complex_form, conjugation, checkpoint),
+    claims=(complex_form, conjugation),
     checks=(
         NumericCheck("complex_form", check_complex_form, "The complex form from the claim "
                      "against the NumPy rope at both positions.", claim="complex_form"),

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 from sympy import (
-    Eq,
     ImmutableMatrix,
-    IndexedBase,
     MatMul,
     Matrix,
     Sum,
@@ -128,12 +126,7 @@ DEFINITIONS = (
 
 # --- Claims ------------------------------------------------------------------------------------
 # derivation rope's claim blocks: a dot product is the sum of its pair products
-_u, _v = IndexedBase("u", real=True), IndexedBase("v", real=True)
-_r, _n = Symbol("r", integer=True, nonnegative=True), Symbol("n", integer=True, positive=True)
-blocks = cite("rope:blocks", Eq(Sum(_u[_r] * _v[_r], (_r, 0, 2 * _n - 1)),
-                                Sum(terms(_u[2 * i] * _v[2 * i], _u[2 * i + 1] * _v[2 * i + 1]),
-                                    (i, 0, _n - 1))),
-              "a dot product is the sum of its pair products")
+blocks = cite("rope:blocks", "", "a dot product is the sum of its pair products")
 
 coordinates = Claim(
     "coordinates",
@@ -161,7 +154,7 @@ shift = Claim(
                        ImmutableMatrix([pe(pos, 2 * i), pe(pos, 2 * i + 1)]), evaluate=False),
                 "angle sums with $a = \\mathrm{pos}\\,\\omega_i$ and $b = (\\mathrm{pos}' - "
                 "\\mathrm{pos})\\omega_i$: $\\sin(a + b) = \\sin a \\cos b + \\cos a \\sin b$, "
-                "$\\cos(a + b) = \\cos a \\cos b - \\sin a \\sin b$", "unfold+trig"),),
+                "$\\cos(a + b) = \\cos a \\cos b - \\sin a \\sin b$", "unfold+rewrite_exp"),),
     where=(SHIFT_TEXT,),
     note="Pair $i$ of $PE(\\mathrm{pos}')$ is pair $i$ of $PE(\\mathrm{pos})$ turned by "
          "$(\\mathrm{pos}' - \\mathrm{pos})\\omega_i$, for every $i$ at once: the "
@@ -173,12 +166,13 @@ shift = Claim(
 dot = Claim(
     "dot",
     "Dot products of encodings depend only on the offset",
+    given=(blocks,),
     start=pe_dot(pos, pos2, half),
     steps=(
         Step(Sum(terms(sin(pos * omega(i)) * sin(pos2 * omega(i)),
                        cos(pos * omega(i)) * cos(pos2 * omega(i))), (i, 0, half - 1)),
              "the dot product is the sum of the pair products; definition of $PE$", "unfold",
-             using=(blocks,)),
+             ),
         Step(Sum(cos((pos - pos2) * omega(i)), (i, 0, half - 1)),
              "$\\sin a \\sin b + \\cos a \\cos b = \\cos(a - b)$ in every pair",
              "unfold+trig_sums"),
