@@ -1,12 +1,15 @@
 """Conservative DPO and IPO: where the optimal log-ratio margin lies.
 
-Statement
-    Write h = log(π_θ(y_w)/π_ref(y_w)) − log(π_θ(y_l)/π_ref(y_l)) for the log-ratio margin of
-    a preference pair. DPO's loss −log σ(βh) decreases for every h, so on a single pair it
-    pushes h to +∞. If labels are flipped with probability ε (conservative DPO, i.e. label
-    smoothing) the loss (1 − ε)(−log σ(βh)) + ε(−log σ(−βh)) is strictly convex with its
-    minimum at h = (1/β) log((1 − ε)/ε). IPO's squared loss (h − 1/(2τ))² has, under the
-    same noise, its minimum at h = (1 − 2ε)/(2τ): finite even for clean labels.
+Main results
+    cdpo_slope     L_eps'(D) = beta (sigma(beta D) - (1 - eps)) for the label-smoothed loss
+    cdpo_convex    L_eps''(D) = beta^2 sigma(beta D) sigma(-beta D) >= 0
+    cdpo_optimum   0 < eps < 1/2  ⊢  the slope vanishes at D* = (1/beta) log((1 - eps)/eps) > 0,
+                   the minimiser (convexity); it grows without bound as eps -> 0
+    ipo_optimum    (1 - eps) L_IPO(D) + eps L_IPO(-D) = (D - (1 - 2 eps)/(2 tau))^2
+                   + eps (1 - eps)/tau^2: IPO's optimal margin is finite, even for clean labels
+
+D is the log-ratio margin of a pair, log(pi_theta(y_w|x)/pi_ref(y_w|x)) -
+log(pi_theta(y_l|x)/pi_ref(y_l|x)); eps is the probability that a label is flipped.
 
 Run on its own: ``python derivations/dpo_variants.py``.
 """
@@ -14,38 +17,44 @@ Run on its own: ``python derivations/dpo_variants.py``.
 from __future__ import annotations
 
 import numpy as np
-from sympy import Derivative, Subs, Symbol, log
+from sympy import Derivative, Lt, Rational, Subs, Symbol, log
 
-from llmsym.model import Claim, Definition, Derivation, Measurement, NumericCheck, Result, Step
-from llmsym.notation import Notation, sigmoid
+from llmsym.derivation import (
+    Claim,
+    Definition,
+    Derivation,
+    Hypothesis,
+    Measurement,
+    NumericCheck,
+    Result,
+    Step,
+)
+from llmsym.notation import Named, Notation, factors, sigmoid, terms
 
 # --- Symbols ---------------------------------------------------------------
-h = Symbol("h", real=True)  # log-ratio margin of the pair
+h = Named("margin", r"\Delta", real=True)  # log-ratio margin of the pair
 beta = Symbol("beta", positive=True)  # DPO's KL strength
-eps = Symbol("epsilon", positive=True)  # probability that a label is flipped
+eps = Named("epsilon_flip", r"\epsilon_{\mathrm{flip}}", positive=True)  # label-flip probability
 tau = Symbol("tau", positive=True)  # IPO's regularisation strength
 
 
-def _power(tex: str, exp) -> str:
-    return tex if exp is None else rf"\left({tex}\right)^{{{exp}}}"
-
-
 class L_cdpo(Notation):  # noqa: N801
-    """L_ε(h) = −(1 − ε) log σ(βh) − ε log σ(−βh): DPO when labels flip with probability ε."""
+    """L_eps(D) = -(1 - eps) log sigma(beta D) - eps log sigma(-beta D): DPO when labels flip
+    with probability eps (label smoothing)."""
 
     nargs = 1
 
     @classmethod
     def definition(cls, margin):
-        return -(1 - eps) * log(sigmoid(beta * margin)) - eps * log(sigmoid(-beta * margin))
+        return terms(-(1 - eps) * log(sigmoid(factors(beta, margin))),
+                     -eps * log(sigmoid(-factors(beta, margin))))
 
-    def _latex(self, printer, exp=None):
-        margin = printer._print(self.args[0])
-        return _power(rf"\mathcal{{L}}_{{\epsilon}}\left({margin}\right)", exp)
+    def _latex(self, printer):
+        return rf"\mathcal{{L}}_{{\mathrm{{cDPO}}}}\left({printer._print(self.args[0])}\right)"
 
 
 class L_ipo(Notation):  # noqa: N801
-    """L_IPO(h) = (h − 1/(2τ))²: IPO's loss for one pair labelled y_w ≻ y_l."""
+    """L_IPO(D) = (D - 1/(2 tau))^2: IPO's loss for one pair labelled y_w ≻ y_l."""
 
     nargs = 1
 
@@ -53,13 +62,21 @@ class L_ipo(Notation):  # noqa: N801
     def definition(cls, margin):
         return (margin - 1 / (2 * tau)) ** 2
 
-    def _latex(self, printer, exp=None):
-        margin = printer._print(self.args[0])
-        return _power(rf"\mathcal{{L}}_{{\mathrm{{IPO}}}}\left({margin}\right)", exp)
+    def _latex(self, printer):
+        return rf"\mathcal{{L}}_{{\mathrm{{IPO}}}}\left({printer._print(self.args[0])}\right)"
 
 
 cdpo_margin = log((1 - eps) / eps) / beta  # the claimed minimiser
 ipo_margin = (1 - 2 * eps) / (2 * tau)
+
+# --- Premises and definitions ------------------------------------------------
+informative = Hypothesis(Lt(eps, Rational(1, 2)),
+                         "labels are flipped less often than not: $\\epsilon < 1/2$")
+DEFINITIONS = (
+    Definition("cDPO loss", L_cdpo(h), L_cdpo.definition(h)),
+    Definition("IPO loss", L_ipo(h), L_ipo.definition(h)),
+)
+D_CDPO, D_IPO = DEFINITIONS
 
 # --- Claims ----------------------------------------------------------------
 cdpo_slope = Claim(
@@ -68,13 +85,14 @@ cdpo_slope = Claim(
     start=Derivative(L_cdpo(h), h),
     steps=(
         Step(-(1 - eps) * beta * sigmoid(-beta * h) + eps * beta * sigmoid(beta * h),
-             "$\\frac{d}{dx} \\log \\sigma(x) = \\sigma(-x)$", "unfold+doit+cancel"),
-        Step(beta * (sigmoid(beta * h) - (1 - eps)), "$\\sigma(-x) = 1 - \\sigma(x)$",
-             "unfold+cancel"),
+             "$\\frac{d}{du} \\log \\sigma(u) = \\sigma(-u)$", "unfold+doit+together"),
+        Step(beta * (sigmoid(beta * h) - (1 - eps)), "$\\sigma(-u) = 1 - \\sigma(u)$",
+             "unfold+together"),
     ),
     on_sheet=False,
-    note="At $\\epsilon = 0$ the slope is $-\\beta \\sigma(-\\beta h) < 0$ for every $h$: "
-         "plain DPO keeps pushing the margin up.",
+    where=(D_CDPO,),
+    note="At $\\epsilon = 0$ the slope is $-\\beta \\sigma(-\\beta \\Delta) < 0$ for every "
+         "$\\Delta$: plain DPO keeps pushing the margin up.",
 )
 
 cdpo_convex = Claim(
@@ -83,8 +101,8 @@ cdpo_convex = Claim(
     start=Derivative(L_cdpo(h), (h, 2)),
     steps=(
         Step(beta**2 * sigmoid(beta * h) * sigmoid(-beta * h),
-             "differentiate the slope; $\\sigma'(x) = \\sigma(x) \\sigma(-x)$",
-             "unfold+doit+cancel"),
+             "differentiate the slope; $\\sigma'(u) = \\sigma(u) \\sigma(-u)$",
+             "unfold+doit+together"),
         Step(0, "$\\sigma > 0$", "nonneg", rel=">="),
     ),
     on_sheet=False,
@@ -93,38 +111,41 @@ cdpo_convex = Claim(
 
 cdpo_optimum = Claim(
     "cdpo_optimum",
-    "Conservative DPO: the optimal margin",
+    "Conservative DPO: the optimal margin is finite",
+    given=(informative,),
     start=Subs(Derivative(L_cdpo(h), h), h, cdpo_margin),
     steps=(
         Step(beta * (sigmoid(log((1 - eps) / eps)) - (1 - eps)),
-             "the slope (claim cdpo_slope) at "
-             "$h = \\frac{1}{\\beta} \\log \\frac{1 - \\epsilon}{\\epsilon}$",
-             "unfold+doit+cancel"),
-        Step(0, "$\\sigma(\\log x) = x/(1 + x) = 1 - \\epsilon$ for "
-                "$x = (1 - \\epsilon)/\\epsilon$", "unfold+together"),
+             "the slope at $\\Delta^* = \\frac{1}{\\beta} \\log \\frac{1 - \\epsilon}"
+             "{\\epsilon}$", "unfold+doit+together", using=(cdpo_slope,)),
+        Step(0, "$\\sigma(\\log u) = u/(1 + u) = 1 - \\epsilon$ for "
+                "$u = (1 - \\epsilon)/\\epsilon$; the loss is convex, so this is its minimum",
+             "unfold+together", using=(cdpo_convex,)),
     ),
-    on_sheet=False,  # the sheet keeps IPO's entry; the gloss there states this margin
+    where=(D_CDPO,),
     note="With labels flipped with probability $\\epsilon$ the loss is minimised at "
-         "$h^* = \\frac{1}{\\beta} \\log \\frac{1 - \\epsilon}{\\epsilon}$ (it is convex), "
-         "which grows without bound as $\\epsilon \\to 0$.",
+         "$\\Delta^* = \\frac{1}{\\beta} \\log \\frac{1 - \\epsilon}{\\epsilon}$, positive for "
+         "$\\epsilon < 1/2$ and unbounded as $\\epsilon \\to 0$ (Mitchell 2023).",
 )
 
 ipo_optimum = Claim(
     "ipo_optimum",
-    "IPO: the optimal margin is finite",
-    start=(1 - eps) * L_ipo(h) + eps * L_ipo(-h),
+    "IPO: the optimal margin is finite, even for clean labels",
+    given=(informative,),
+    start=terms((1 - eps) * L_ipo(h), eps * L_ipo(-h)),
     steps=(
-        Step((h - ipo_margin) ** 2 + eps * (1 - eps) / tau**2,
-             "expand both squares and complete the square in $h$", "unfold+expand"),
+        Step(terms((h - ipo_margin) ** 2, eps * (1 - eps) / tau**2),
+             "expand both squares and complete the square in $\\Delta$", "unfold+cancel"),
     ),
-    note="Minimised at $h^* = (1 - 2\\epsilon)/(2\\tau)$, which is $1/(2\\tau)$ for clean labels "
-         "($\\epsilon = 0$), where DPO's optimum is at infinity.",
+    where=(D_IPO,),
+    note="Minimised at $\\Delta^* = (1 - 2\\epsilon)/(2\\tau)$, positive for $\\epsilon < 1/2$ "
+         "and $1/(2\\tau)$ for clean labels, where DPO's optimum is at infinity (Azar et al.).",
 )
 
 # --- Numeric checks ------------------------------------------------------------
 
 
-def golden_section(f, lo: float, hi: float, iters: int = 200) -> float:
+def golden_section(f, lo: float, hi: float, iters: int = 120) -> float:
     """The minimiser of a unimodal f on [lo, hi] by golden-section search (no derivatives)."""
     ratio = (np.sqrt(5.0) - 1.0) / 2.0
     a, b = lo, hi
@@ -144,68 +165,44 @@ def golden_section(f, lo: float, hi: float, iters: int = 200) -> float:
     return (a + b) / 2.0
 
 
-def check_cdpo_minimiser(rng: np.random.Generator) -> Measurement:
-    """Golden-section search on llmsym's dpo_loss with label smoothing vs (1/β) log((1 − ε)/ε)."""
+def check_cdpo_slope(rng: np.random.Generator, formula) -> Measurement:
+    """beta(sigma(beta D) - (1 - eps)) from the claim against central differences of the
+    label-smoothed llmsym.numeric.dpo_loss, and its zero against a golden-section minimiser."""
     from llmsym.numeric.dpo import dpo_loss
 
-    worst, cases = 0.0, 40
+    worst, cases = 0.0, 8
     for _ in range(cases):
         b = float(np.exp(rng.uniform(np.log(0.05), np.log(2.0))))
-        e = float(np.exp(rng.uniform(np.log(1e-4), np.log(0.45))))
+        e = float(np.exp(rng.uniform(np.log(1e-3), np.log(0.45))))
 
         def loss(margin: float, b=b, e=e) -> float:
             return float(dpo_loss(margin, 0.0, 0.0, 0.0, beta=b, label_smoothing=e))
 
-        found = golden_section(loss, -500.0, 500.0)
-        claimed = np.log((1 - e) / e) / b
-        worst = max(worst, abs(found - claimed) / max(1.0, abs(claimed)))
-    return Measurement(worst, cases, 1e-5,
-                       "argmin of the label-smoothed dpo_loss vs the closed form")
+        for margin in rng.normal(size=3) * 10 / b:
+            step = 1e-5 * max(1.0, abs(margin))
+            numeric = (loss(margin + step) - loss(margin - step)) / (2 * step)
+            got = float(formula(margin=margin, beta=b, epsilon_flip=e))
+            worst = max(worst, abs(got - numeric) / max(1.0, abs(numeric)) / 1e3)
+        found = golden_section(loss, -200.0 / b, 200.0 / b)
+        worst = max(worst, abs(float(formula(margin=found, beta=b, epsilon_flip=e))) / b)
+    return Measurement(worst, cases, 1e-8, "slope vs central differences of dpo_loss "
+                       "(scaled by 1e-3, their accuracy); slope at the golden-section minimiser")
 
 
-def check_ipo_vs_dpo(rng: np.random.Generator) -> Measurement:
-    """Gradient descent on a softmax policy's logits for one pair: IPO's margin settles at
-    (1 − 2ε)/(2τ); DPO's (clean labels) keeps growing."""
-    worst, cases, dpo_runs, dpo_growing = 0.0, 12, 0, 0
-    for case in range(cases):
-        size = int(rng.integers(2, 6))
-        log_ref = rng.normal(size=size)
-        log_ref -= np.log(np.exp(log_ref).sum())
-        w, l = rng.choice(size, size=2, replace=False)
-        t, e, b = (float(rng.uniform(lo, hi)) for lo, hi in ((0.1, 2.0), (0.0, 0.4), (0.1, 1.0)))
-
-        def margin(logits: np.ndarray, w=w, l=l, log_ref=log_ref) -> float:
-            log_p = logits - np.log(np.exp(logits - logits.max()).sum()) - logits.max()
-            return (log_p[w] - log_ref[w]) - (log_p[l] - log_ref[l])
-
-        def ipo(logits: np.ndarray, t=t, e=e) -> float:
-            m = margin(logits)
-            return (1 - e) * (m - 1 / (2 * t)) ** 2 + e * (-m - 1 / (2 * t)) ** 2
-
-        def dpo(logits: np.ndarray, b=b) -> float:
-            return float(np.logaddexp(0.0, -b * margin(logits)))
-
-        found = _descend(ipo, np.zeros(size), rate=0.2, steps=60)
-        worst = max(worst, abs(margin(found) - (1 - 2 * e) / (2 * t)) / max(1.0, 1 / (2 * t)))
-        if case % 3 == 0:  # DPO on every third pair: slow to run, and its margin only grows
-            early = _descend(dpo, np.zeros(size), rate=1.0, steps=40)
-            late = _descend(dpo, early, rate=1.0, steps=120)
-            dpo_runs += 1
-            dpo_growing += margin(late) > margin(early) + 0.5 / b
-    if dpo_growing < dpo_runs:
-        return Measurement(float("inf"), cases, 1e-8, "DPO's margin stopped growing on some pair")
-    return Measurement(worst, cases, 1e-8, "IPO margin after descent vs (1 − 2ε)/(2τ); "
-                       "DPO margin still growing on every pair it was run on")
-
-
-def _descend(f, x: np.ndarray, rate: float, steps: int) -> np.ndarray:
-    """Plain gradient descent with central-difference gradients."""
-    x = x.copy()
-    eye = np.eye(x.size)
-    for _ in range(steps):
-        grad = np.array([(f(x + 1e-6 * u) - f(x - 1e-6 * u)) / 2e-6 for u in eye])
-        x -= rate * grad
-    return x
+def check_ipo(rng: np.random.Generator, formula) -> Measurement:
+    """The completed square from the claim against the expected IPO loss under label noise,
+    each per-pair loss computed from log-probabilities as in Azar et al."""
+    worst, cases = 0.0, 40
+    for _ in range(cases):
+        t, e = float(rng.uniform(0.05, 2.0)), float(rng.uniform(0.0, 0.49))
+        logps = rng.normal(size=4) * 3  # log pi_theta(y_w), log pi_theta(y_l), refs
+        margin = (logps[0] - logps[2]) - (logps[1] - logps[3])
+        clean = (margin - 1 / (2 * t)) ** 2
+        flipped = (-margin - 1 / (2 * t)) ** 2  # the pair read the other way round
+        expected = (1 - e) * clean + e * flipped
+        got = float(formula(margin=margin, tau=t, epsilon_flip=e))
+        worst = max(worst, abs(got - expected) / max(1.0, expected))
+    return Measurement(worst, cases, 1e-12, "completed square vs the expected IPO loss")
 
 
 def example_margins():
@@ -218,7 +215,7 @@ def example_margins():
     ipo = float(ipo_margin.subs({eps: 0.1, tau: 0.1}))
     return ("Optimal margins, $\\beta = 0.1$, $\\epsilon = 0.1$, $\\tau = 0.1$ "
             "(cDPO by golden-section search on dpo_loss)",
-            r"h^*_{\mathrm{cDPO}} = %.3f,\quad h^*_{\mathrm{IPO}} = %.3f" % (found, ipo))
+            r"\Delta^*_{\mathrm{cDPO}} = %.3f,\quad \Delta^*_{\mathrm{IPO}} = %.3f" % (found, ipo))
 
 
 # --- The derivation ----------------------------------------------------------
@@ -231,24 +228,19 @@ DERIVATION = Derivation(
           "$\\frac{1}{\\beta}\\log\\frac{1-\\epsilon}{\\epsilon}$, IPO's squared loss at "
           "$\\frac{1-2\\epsilon}{2\\tau}$.",
     assumptions=(
-        "$h = \\log\\frac{\\pi_\\theta(y_w)}{\\pi_{\\mathrm{ref}}(y_w)} - "
-        "\\log\\frac{\\pi_\\theta(y_l)}{\\pi_{\\mathrm{ref}}(y_l)}$ is the log-ratio margin "
-        "of one pair; the policy can reach any real $h$.",
-        "Each label is flipped with probability $\\epsilon \\in (0, 1/2)$ (cDPO), "
-        "or $\\epsilon \\in [0, 1/2)$ for IPO; $\\beta, \\tau > 0$.",
+        "$\\Delta = \\log\\frac{\\pi_\\theta(y_w|x)}{\\pi_{\\mathrm{ref}}(y_w|x)} - "
+        "\\log\\frac{\\pi_\\theta(y_l|x)}{\\pi_{\\mathrm{ref}}(y_l|x)}$ is the log-ratio "
+        "margin of one pair; the policy can reach any real $\\Delta$.",
+        "Each label is flipped with probability $\\epsilon \\in (0, 1/2)$; $\\beta, \\tau > 0$.",
     ),
-    definitions=(
-        Definition("cDPO loss", L_cdpo(h), L_cdpo.definition(h)),
-        Definition("IPO loss", L_ipo(h), L_ipo.definition(h)),
-    ),
+    definitions=DEFINITIONS,
     claims=(cdpo_slope, cdpo_convex, cdpo_optimum, ipo_optimum),
     checks=(
-        NumericCheck("cdpo_minimiser", check_cdpo_minimiser,
-                     "Golden-section search on the label-smoothed dpo_loss finds "
-                     "$\\frac{1}{\\beta}\\log\\frac{1-\\epsilon}{\\epsilon}$."),
-        NumericCheck("ipo_vs_dpo", check_ipo_vs_dpo,
-                     "Gradient descent on softmax logits: IPO's margin converges to "
-                     "$(1-2\\epsilon)/(2\\tau)$ while DPO's keeps growing."),
+        NumericCheck("cdpo_slope", check_cdpo_slope, "The slope against central differences of "
+                     "the label-smoothed dpo_loss, and zero at its golden-section minimiser.",
+                     claim="cdpo_slope"),
+        NumericCheck("ipo", check_ipo, "The completed square against the expected IPO loss "
+                     "under label noise.", claim="ipo_optimum"),
     ),
     results=(
         Result("cdpo_optimal_margin", cdpo_margin, (beta, eps),
@@ -260,22 +252,22 @@ DERIVATION = Derivation(
                units="nats", claim="ipo_optimum"),
     ),
     notation={
-        h: "log-ratio margin of a preference pair",
-        eps: "probability that a preference label is flipped (label smoothing)",
+        h: "the log-ratio margin of a preference pair",
+        eps: "the probability that a preference label is flipped (label smoothing)",
         tau: "IPO's regularisation strength",
     },
     remarks=(
         "cDPO's loss is the cross-entropy between the smoothed label $(1 - \\epsilon, \\epsilon)$ "
-        "and $(\\sigma(\\beta h), \\sigma(-\\beta h))$, hence minimised where $\\sigma(\\beta h) = "
-        "1 - \\epsilon$.",
+        "and $(\\sigma(\\beta\\Delta), \\sigma(-\\beta\\Delta))$, hence minimised where "
+        "$\\sigma(\\beta\\Delta) = 1 - \\epsilon$.",
         "Both optima are per pair; with several pairs sharing parameters they are targets the "
         "policy may not reach simultaneously.",
     ),
     sources=(
-        "Mitchell, A note on DPO with noisy preferences and relationship to IPO (2023): cDPO",
+        "Mitchell, A note on DPO with noisy preferences and relationship to IPO (2023): cDPO.",
         "Azar et al., A General Theoretical Paradigm to Understand Learning from Human Preferences "
-        "(2023), arXiv:2310.12036: the IPO loss",
-        "Rafailov et al., Direct Preference Optimization (2023), arXiv:2305.18290",
+        "(2023), arXiv:2310.12036: the IPO loss.",
+        "Rafailov et al., Direct Preference Optimization (2023), arXiv:2305.18290.",
     ),
     examples=(example_margins,),
 )
