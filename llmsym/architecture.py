@@ -239,18 +239,33 @@ def _windows(r: _Reader, n_layers: int, default: list[str]) -> list[int | None]:
     return [None] * n_layers
 
 
-def _qwen_windows(r: _Reader, n: int) -> list[int | None]:
-    """Qwen2/3: with use_sliding_window, layers from max_window_layers on slide."""
+def _qwen_windows(r: _Reader, n: int, rule: str = "from_max") -> list[int | None]:
+    """Qwen: with use_sliding_window, which layers slide depends on the family (transformers).
+
+    ``from_max``: layers from max_window_layers on (qwen2, qwen3); ``even_below_max``:
+    even-indexed layers below max_window_layers (qwen2_moe); ``all``: every layer (qwen3_moe).
+    """
     if not r.bool("use_sliding_window", False):
         r.get("sliding_window"), r.get("max_window_layers")  # inactive without the switch
         return _windows(r, n, ["full_attention"] * n)
+    if rule == "all":
+        r.get("max_window_layers")
+        return _windows(r, n, ["sliding_attention"] * n)
     first = r.int("max_window_layers", minimum=0)
-    default = ["sliding_attention" if i >= first else "full_attention" for i in range(n)]
+    slides = {"from_max": lambda i: i >= first,
+              "even_below_max": lambda i: (i + 1) % 2 == 1 and i < first}[rule]
+    default = ["sliding_attention" if slides(i) else "full_attention" for i in range(n)]
     return _windows(r, n, default)
 
 
-def _all_or_none(r: _Reader, n: int) -> list[int | None]:
-    """Mistral, Mixtral, Phi-3, StarCoder2: one sliding_window for every layer, or none."""
+def _all_or_none(r: _Reader, n: int, default: int | None = None) -> list[int | None]:
+    """Mistral, Mixtral, Phi-3, StarCoder2: one sliding_window for every layer, or none.
+
+    ``default`` is transformers' value when the key is absent (4096 for Mistral).
+    """
+    if "sliding_window" not in r.data and default is not None:
+        r.get("sliding_window")
+        return [default] * n
     if r.has("sliding_window"):
         return _windows(r, n, ["sliding_attention"] * n)
     r.get("sliding_window")
@@ -315,7 +330,7 @@ def _llama(r: _Reader) -> Architecture:
 def _mistral(r: _Reader) -> Architecture:
     b = _base(r, positions_default=131072)
     mlp = _gated(r, "intermediate_size")
-    layers = [Layer(_attention(w), mlp) for w in _all_or_none(r, b.n)]
+    layers = [Layer(_attention(w), mlp) for w in _all_or_none(r, b.n, default=4096)]
     return _arch(r, b, layers, tie_embeddings=r.bool("tie_word_embeddings", False))
 
 
@@ -354,7 +369,7 @@ def _qwen2_moe(r: _Reader) -> Architecture:
               shared_gate=shared is not None)
     dense = Mlp(r.int("intermediate_size"), True, expert.activation)
     mlps = _qwen_moe_layers(r, b.n, moe, dense)
-    att = [_attention(w, qkv_bias=qkv_bias) for w in _qwen_windows(r, b.n)]
+    att = [_attention(w, qkv_bias=qkv_bias) for w in _qwen_windows(r, b.n, "even_below_max")]
     return _arch(r, b, [Layer(a, m) for a, m in zip(att, mlps, strict=True)],
                  tie_embeddings=r.bool("tie_word_embeddings", False))
 
@@ -375,7 +390,8 @@ def _qwen3_moe(r: _Reader) -> Architecture:
     moe = Moe(r.int("num_experts"), r.int("num_experts_per_tok"), expert)
     dense = Mlp(r.int("intermediate_size"), True, expert.activation)
     mlps = _qwen_moe_layers(r, b.n, moe, dense)
-    att = [_attention(w, qkv_bias=bias, o_bias=bias, qk_norm=True) for w in _qwen_windows(r, b.n)]
+    att = [_attention(w, qkv_bias=bias, o_bias=bias, qk_norm=True)
+           for w in _qwen_windows(r, b.n, "all")]
     return _arch(r, b, [Layer(a, m) for a, m in zip(att, mlps, strict=True)],
                  tie_embeddings=r.bool("tie_word_embeddings", False))
 
@@ -476,7 +492,14 @@ def _gpt2(r: _Reader) -> Architecture:
 
 
 def _deepseek(r: _Reader) -> Architecture:
+    """DeepSeek-V2/V3. Their transformers defaults differ (e.g. first_k_dense_replace 0 vs 3),
+    so the keys that shape MLA and the MoE must be given."""
     d, heads, n = r.int("hidden_size"), r.int("num_attention_heads"), r.int("num_hidden_layers")
+    if r.int("num_key_value_heads", heads) != heads:  # MLA expands keys to every head
+        raise r.error("num_key_value_heads", f"must equal num_attention_heads = {heads} for MLA")
+    for key in ("q_lora_rank", "first_k_dense_replace", "n_shared_experts", "n_routed_experts"):
+        if key not in r.data:
+            raise r.error(key, "missing (its default differs between versions; give it)")
     q_rank = r.get("q_lora_rank")
     if q_rank is not None and (isinstance(q_rank, bool) or not isinstance(q_rank, int)
                                or q_rank < 1):
@@ -485,15 +508,18 @@ def _deepseek(r: _Reader) -> Architecture:
               r.int("qk_rope_head_dim"), r.int("v_head_dim"))
     bias = r.bool("attention_bias", False)
     att = Attention(AttentionKind.MLA, mla=mla, qkv_bias=bias, o_bias=bias)
-    expert = _gated(r, "moe_intermediate_size", bias=r.bool("mlp_bias", False))
-    n_shared = r.int("n_shared_experts", 0, minimum=0)
-    shared = (Mlp(n_shared * expert.width, True, expert.activation, expert.bias)
+    expert = _gated(r, "moe_intermediate_size")  # routed experts never carry biases
+    mlp_bias = r.bool("mlp_bias", False)  # the dense and shared MLPs do, with mlp_bias
+    n_shared = r.int("n_shared_experts", minimum=0)
+    shared = (Mlp(n_shared * expert.width, True, expert.activation, mlp_bias)
               if n_shared else None)
-    n_routed = r.int("n_routed_experts", 0, minimum=0)
-    moe = Moe(n_routed, r.int("num_experts_per_tok"), expert, shared) if n_routed else None
-    dense = Mlp(r.int("intermediate_size"), True, expert.activation, expert.bias)
-    first, every = r.int("first_k_dense_replace", 0, minimum=0), r.int("moe_layer_freq", 1)
-    mlps = [moe if moe and i >= first and i % every == 0 else dense for i in range(n)]
+    moe = Moe(r.int("n_routed_experts"), r.int("num_experts_per_tok"), expert, shared)
+    dense = Mlp(r.int("intermediate_size"), True, expert.activation, mlp_bias)
+    first = r.int("first_k_dense_replace", minimum=0)
+    if r.int("moe_layer_freq", 1) != 1:  # transformers makes every layer from the first on MoE
+        raise r.error("moe_layer_freq", "values other than 1 are not modelled (transformers "
+                                        "ignores the field)")
+    mlps = [moe if i >= first else dense for i in range(n)]
     return Architecture(r.model_type, d, heads, heads, mla.qk_head_dim, r.int("vocab_size"),
                         r.int("max_position_embeddings", 2048),
                         tuple(Layer(att, m) for m in mlps),
@@ -535,11 +561,11 @@ FAMILIES: dict[str, Family] = {
                     "reorder_and_upcast_attn", "summary_type", "summary_use_proj",
                     "summary_activation", "summary_proj_to_labels", "summary_first_dropout",
                     "task_specific_params"),
-    "deepseek_v2": _family(_deepseek, "num_key_value_heads", "aux_loss_alpha", "seq_aux",
+    "deepseek_v2": _family(_deepseek, "aux_loss_alpha", "seq_aux",
                            "ep_size", "topk_method", "n_group", "topk_group",
                            "routed_scaling_factor", "scoring_func", "pretraining_tp",
                            "head_dim", moe=True),
-    "deepseek_v3": _family(_deepseek, "num_key_value_heads", "aux_loss_alpha", "seq_aux",
+    "deepseek_v3": _family(_deepseek, "aux_loss_alpha", "seq_aux",
                            "ep_size", "topk_method", "n_group", "topk_group",
                            "routed_scaling_factor", "scoring_func", "pretraining_tp",
                            "head_dim", "rope_interleave",

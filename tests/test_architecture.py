@@ -109,6 +109,9 @@ def test_values_that_change_the_counts_unmodelled_are_refused():
                                        if k != "hidden_size"})
     assert "'num_key_value_heads'" in message({**raw("llama"), "num_key_value_heads": 7})
     assert "'q_lora_rank'" in message({**raw("deepseek_v3"), "q_lora_rank": "big"})
+    assert "'moe_layer_freq'" in message({**raw("deepseek_v3"), "moe_layer_freq": 2})
+    assert "'first_k_dense_replace'" in message({k: v for k, v in raw("deepseek_v3").items()
+                                                 if k != "first_k_dense_replace"})
 
 
 def test_sliding_windows_follow_each_family():
