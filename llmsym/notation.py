@@ -15,6 +15,7 @@ exp(z[i])/Sum(exp(z[j]), (j, 1, n))
 from __future__ import annotations
 
 import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
 
 
 class Notation(sp.Function):
@@ -333,8 +334,11 @@ class gibbs_gap(Notation):  # noqa: N801
 class terms(Notation):  # noqa: N801
     """A sum printed in the order given (``terms(6*N*D, 12*L*s*D)`` -> ``6ND + 12LsD``).
 
-    SymPy sorts the terms of a sum; papers do not. Unfolds to the plain sum.
+    SymPy sorts the terms of a sum; papers do not. Unfolds to the plain sum. Inside a
+    product it is parenthesised, like a sum.
     """
+
+    precedence = PRECEDENCE["Add"]
 
     @classmethod
     def definition(cls, *args):
@@ -376,6 +380,7 @@ class minus(Notation):  # noqa: N801
     """``a - b`` printed in that order (SymPy would sort the terms)."""
 
     nargs = 2
+    precedence = PRECEDENCE["Add"]
 
     @classmethod
     def definition(cls, a, b):

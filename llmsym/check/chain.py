@@ -264,6 +264,16 @@ def _eliminated(rules: list, before: list, after: list) -> tuple[tuple[Any, bool
     return tuple(out)
 
 
+def _differentiated(e: Any) -> Any:
+    """Derivatives taken, where SymPy can."""
+    if not e.has(sp.Derivative, sp.Subs):
+        return e
+    try:
+        return e.replace(lambda x: isinstance(x, (sp.Derivative, sp.Subs)), lambda x: x.doit())
+    except (ValueError, TypeError, NotImplementedError):
+        return e
+
+
 def _atom(e: Any) -> bool:
     """A symbol or a vector entry at fixed integer indices: what a point can be made to obey."""
     if isinstance(e, sp.Symbol):
@@ -336,10 +346,12 @@ def prepare(prev: Any, step: Step, given: tuple[Premise, ...] = (),
         constraints = _eliminated(rules, before, [a, b])
         if definitions and "definition" in step.tactic.split("+"):
             # only a link that says it unfolds definitions sees them unfolded: a definition
-            # may also fix a default (theta_j = 10000^...) that other links keep general
-            a, b = (tactics.apply("definition", e) for e in (a, b))
+            # may also fix a default (theta_j = 10000^...) that other links keep general;
+            # the hypotheses apply again to what the definitions bring in
+            a, b = (_apply(tactics.apply("definition", e), rules) for e in (a, b))
         if relations:
-            a, b = (e.xreplace(relations) if not isinstance(e, sp.MatrixBase)
+            # derivatives first: a relation n = w + δ must not move the variable of d/dw
+            a, b = (_differentiated(e).xreplace(relations) if not isinstance(e, sp.MatrixBase)
                     else e.subs(relations) for e in (a, b))
             constraints = tuple((sp.sympify(c).xreplace(relations), s) for c, s in constraints)
         pins = tuple((lhs, rhs) for lhs, rhs in rules if _atom(lhs))

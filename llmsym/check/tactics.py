@@ -291,14 +291,17 @@ def unfold_definitions(e: Any) -> Any:
     whose left side is a call or an entry (``Var(X)``, ``m[t]``) matches any argument
     in place of its symbols.
     """
-    e = unfold(e)
-    for lhs, rhs in DEFINITIONS.get():
-        if isinstance(lhs, sp.Symbol):
-            e = e.xreplace({lhs: rhs})
-            continue
-        wilds = {s: sp.Wild(f"w_{s}") for s in lhs.free_symbols
-                 if isinstance(s, sp.Symbol) and not _is_label(s, lhs)}
-        e = e.replace(lhs.xreplace(wilds), rhs.xreplace(wilds))
+    for _ in range(8):  # to a fixpoint: a definition may use another, in any order
+        before = e = unfold(e)
+        for lhs, rhs in DEFINITIONS.get():
+            if isinstance(lhs, sp.Symbol):
+                e = e.xreplace({lhs: rhs})
+                continue
+            wilds = {s: sp.Wild(f"w_{s}") for s in lhs.free_symbols
+                     if isinstance(s, sp.Symbol) and not _is_label(s, lhs)}
+            e = e.replace(lhs.xreplace(wilds), rhs.xreplace(wilds))
+        if e == before:
+            break
     return unfold(e)
 
 

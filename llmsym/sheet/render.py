@@ -14,7 +14,6 @@ from ..resources import templates_dir
 from .prose import prose
 
 
-
 def environment(folder: Path | None = None):
     """A Jinja environment for LaTeX templates."""
     import jinja2

@@ -69,10 +69,14 @@ def displayed_symbols(expr: Any, bound: frozenset = frozenset()) -> set:
         inner = bound | {expr.args[k] for k in expr.bound}
         return set().union(*(displayed_symbols(a, inner) for k, a in enumerate(expr.args)
                              if k not in expr.bound))
-    if isinstance(expr, (sp.Derivative, sp.Limit)):
-        return set().union(*(displayed_symbols(a, bound) for a in expr.args[:1])) | set().union(
-            *(displayed_symbols(a, bound) for a in expr.args[1:] if isinstance(a, sp.Basic)
-              and not isinstance(a, sp.Tuple)))
+    if isinstance(expr, sp.Limit):  # lim_{x -> x0} f: x is bound; the direction is no symbol
+        var, point = expr.args[1], expr.args[2]
+        return displayed_symbols(expr.args[0], bound | {var}) | displayed_symbols(point, bound)
+    if isinstance(expr, sp.Derivative):
+        out = displayed_symbols(expr.args[0], bound)
+        for v, _count in expr.variable_count:
+            out |= displayed_symbols(v, bound)
+        return out
     out: set = set()
     for a in expr.args:
         if isinstance(a, sp.Basic):
