@@ -75,7 +75,8 @@ class Conditional(Table):
 
 
 n = Symbol("n", integer=True, positive=True)  # responses to a prompt, numbered 1..n
-y, y2 = Symbol("y", integer=True, positive=True), Symbol("y'", integer=True, positive=True)
+y = Named("response", r"\mathbf{y}", integer=True, positive=True)  # a response (one of n)
+y2 = Named("response2", r"\mathbf{y}'", integer=True, positive=True)  # another response
 x = Named("prompt", r"\mathbf{x}", integer=True, positive=True)  # a prompt
 y_w = Symbol("y_w", integer=True, positive=True)  # the preferred response
 y_l = Symbol("y_l", integer=True, positive=True)  # the rejected response
@@ -703,8 +704,8 @@ DERIVATION = Derivation(
     ),
     notation={
         x: "a prompt",
-        y: "a response to the prompt (one of $n$)",
-        y2: "a response (summation index)",
+        y: "a response to the prompt: a sequence of tokens, one of $n$",
+        y2: "a response to the prompt (summation index)",
         y_w: "the preferred (chosen) response",
         y_l: "the rejected response",
         pi: "a policy: a distribution $\\pi(y|x)$ over the responses to a prompt",
@@ -716,7 +717,6 @@ DERIVATION = Derivation(
                  "+ \\beta\\log Z(x)$",
         r_hat: "the implicit reward $\\beta\\log(\\pi_\\theta(y|x)/\\pi_{\\mathrm{ref}}(y|x))$",
         Z: "the partition function $Z(x) = \\sum_y \\pi_{\\mathrm{ref}}(y|x) e^{r(x, y)/\\beta}$",
-        theta: "the model's parameters (a vector)",
         M: "the number of triples in the data set $\\mathcal{D}$",
     },
     remarks=(

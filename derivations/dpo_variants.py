@@ -32,7 +32,7 @@ from llmsym.derivation import (
 from llmsym.notation import Named, Notation, factors, sigmoid, terms
 
 # --- Symbols ---------------------------------------------------------------
-h = Named("margin", r"\Delta", real=True)  # log-ratio margin of the pair
+h = Named("margin", r"h_{\pi}", real=True)  # log-ratio margin of the pair (Azar et al.)
 beta = Symbol("beta", positive=True)  # DPO's KL strength
 eps = Named("epsilon_flip", r"\epsilon_{\mathrm{flip}}", positive=True)  # label-flip probability
 tau = Symbol("tau", positive=True)  # IPO's regularisation strength
@@ -71,7 +71,8 @@ ipo_margin = (1 - 2 * eps) / (2 * tau)
 
 # --- Premises and definitions ------------------------------------------------
 informative = Hypothesis(Lt(eps, Rational(1, 2)),
-                         "labels are flipped less often than not: $\\epsilon < 1/2$")
+                         "labels are flipped less often than not: $\\epsilon_{\\mathrm{flip}} < "
+                         "1/2$")
 DEFINITIONS = (
     Definition("cDPO loss", L_cdpo(h), L_cdpo.definition(h)),
     Definition("IPO loss", L_ipo(h), L_ipo.definition(h)),
@@ -91,8 +92,9 @@ cdpo_slope = Claim(
     ),
     on_sheet=False,
     where=(D_CDPO,),
-    note="At $\\epsilon = 0$ the slope is $-\\beta \\sigma(-\\beta \\Delta) < 0$ for every "
-         "$\\Delta$: plain DPO keeps pushing the margin up.",
+    note="At $\\epsilon_{\\mathrm{flip}} = 0$ the slope is $-\\beta \\sigma(-\\beta h_\\pi) < "
+         "0$ for every "
+         "$h_\\pi$: plain DPO keeps pushing the margin up.",
 )
 
 cdpo_convex = Claim(
@@ -116,16 +118,21 @@ cdpo_optimum = Claim(
     start=Subs(Derivative(L_cdpo(h), h), h, cdpo_margin),
     steps=(
         Step(beta * (sigmoid(log((1 - eps) / eps)) - (1 - eps)),
-             "the slope at $\\Delta^* = \\frac{1}{\\beta} \\log \\frac{1 - \\epsilon}"
-             "{\\epsilon}$", "unfold+doit+together", using=(cdpo_slope,)),
-        Step(0, "$\\sigma(\\log u) = u/(1 + u) = 1 - \\epsilon$ for "
-                "$u = (1 - \\epsilon)/\\epsilon$; the loss is convex, so this is its minimum",
+             "the slope at $h_\\pi^* = \\frac{1}{\\beta} \\log \\frac{1 - "
+             "\\epsilon_{\\mathrm{flip}}}"
+             "{\\epsilon_{\\mathrm{flip}}}$", "unfold+doit+together", using=(cdpo_slope,)),
+        Step(0, "$\\sigma(\\log u) = u/(1 + u) = 1 - \\epsilon_{\\mathrm{flip}}$ for "
+                "$u = (1 - \\epsilon_{\\mathrm{flip}})/\\epsilon_{\\mathrm{flip}}$; the loss is "
+                "convex, so this is its minimum",
              "unfold+together", using=(cdpo_convex,)),
     ),
     where=(D_CDPO,),
-    note="With labels flipped with probability $\\epsilon$ the loss is minimised at "
-         "$\\Delta^* = \\frac{1}{\\beta} \\log \\frac{1 - \\epsilon}{\\epsilon}$, positive for "
-         "$\\epsilon < 1/2$ and unbounded as $\\epsilon \\to 0$ (Mitchell 2023).",
+    note="With labels flipped with probability $\\epsilon_{\\mathrm{flip}}$ the loss is "
+         "minimised at "
+         "$h_\\pi^* = \\frac{1}{\\beta} \\log \\frac{1 - "
+         "\\epsilon_{\\mathrm{flip}}}{\\epsilon_{\\mathrm{flip}}}$, positive for "
+         "$\\epsilon_{\\mathrm{flip}} < 1/2$ and unbounded as $\\epsilon_{\\mathrm{flip}} \\to "
+         "0$ (Mitchell 2023).",
 )
 
 ipo_optimum = Claim(
@@ -135,10 +142,11 @@ ipo_optimum = Claim(
     start=terms((1 - eps) * L_ipo(h), eps * L_ipo(-h)),
     steps=(
         Step(terms((h - ipo_margin) ** 2, eps * (1 - eps) / tau**2),
-             "expand both squares and complete the square in $\\Delta$", "unfold+cancel"),
+             "expand both squares and complete the square in $h_\\pi$", "unfold+cancel"),
     ),
     where=(D_IPO,),
-    note="Minimised at $\\Delta^* = (1 - 2\\epsilon)/(2\\tau)$, positive for $\\epsilon < 1/2$ "
+    note="Minimised at $h_\\pi^* = (1 - 2\\epsilon_{\\mathrm{flip}})/(2\\tau)$, positive for "
+         "$\\epsilon_{\\mathrm{flip}} < 1/2$ "
          "and $1/(2\\tau)$ for clean labels, where DPO's optimum is at infinity (Azar et al.).",
 )
 
@@ -213,9 +221,9 @@ def example_margins():
 
     found = golden_section(smoothed, -500.0, 500.0)
     ipo = float(ipo_margin.subs({eps: 0.1, tau: 0.1}))
-    return ("Optimal margins, $\\beta = 0.1$, $\\epsilon = 0.1$, $\\tau = 0.1$ "
+    return ("Optimal margins, $\\beta = 0.1$, $\\epsilon_{\\mathrm{flip}} = 0.1$, $\\tau = 0.1$ "
             "(cDPO by golden-section search on dpo_loss)",
-            r"\Delta^*_{\mathrm{cDPO}} = %.3f,\quad \Delta^*_{\mathrm{IPO}} = %.3f" % (found, ipo))
+            r"h^{*}_{\mathrm{cDPO}} = %.3f,\quad h^{*}_{\mathrm{IPO}} = %.3f" % (found, ipo))
 
 
 # --- The derivation ----------------------------------------------------------
@@ -225,13 +233,15 @@ DERIVATION = Derivation(
     topic="Alignment",
     order=61,
     gloss="DPO drives the log-ratio margin of a pair to infinity; label smoothing stops it at "
-          "$\\frac{1}{\\beta}\\log\\frac{1-\\epsilon}{\\epsilon}$, IPO's squared loss at "
-          "$\\frac{1-2\\epsilon}{2\\tau}$.",
+          "$\\frac{1}{\\beta}\\log\\frac{1-\\epsilon_{\\mathrm{flip}}}"
+          "{\\epsilon_{\\mathrm{flip}}}$, IPO's squared loss at "
+          "$\\frac{1-2\\epsilon_{\\mathrm{flip}}}{2\\tau}$.",
     assumptions=(
-        "$\\Delta = \\log\\frac{\\pi_\\theta(y_w|x)}{\\pi_{\\mathrm{ref}}(y_w|x)} - "
+        "$h_\\pi = \\log\\frac{\\pi_\\theta(y_w|x)}{\\pi_{\\mathrm{ref}}(y_w|x)} - "
         "\\log\\frac{\\pi_\\theta(y_l|x)}{\\pi_{\\mathrm{ref}}(y_l|x)}$ is the log-ratio "
-        "margin of one pair; the policy can reach any real $\\Delta$.",
-        "Each label is flipped with probability $\\epsilon \\in (0, 1/2)$; $\\beta, \\tau > 0$.",
+        "margin of one pair; the policy can reach any real $h_\\pi$.",
+        "Each label is flipped with probability $\\epsilon_{\\mathrm{flip}} \\in (0, 1/2)$; "
+        "$\\beta, \\tau > 0$.",
     ),
     definitions=DEFINITIONS,
     claims=(cdpo_slope, cdpo_convex, cdpo_optimum, ipo_optimum),
@@ -244,11 +254,12 @@ DERIVATION = Derivation(
     ),
     results=(
         Result("cdpo_optimal_margin", cdpo_margin, (beta, eps),
-               doc="log-ratio margin minimising DPO with label smoothing $\\epsilon$",
+               doc="log-ratio margin minimising DPO with label smoothing "
+                   "$\\epsilon_{\\mathrm{flip}}$",
                units="nats", claim="cdpo_optimum"),
         Result("ipo_optimal_margin", ipo_margin, (tau, eps),
                doc="log-ratio margin minimising IPO's loss with labels flipped with "
-                   "probability $\\epsilon$ ($1/(2\\tau)$ for clean labels)",
+                   "probability $\\epsilon_{\\mathrm{flip}}$ ($1/(2\\tau)$ for clean labels)",
                units="nats", claim="ipo_optimum"),
     ),
     notation={
@@ -257,9 +268,10 @@ DERIVATION = Derivation(
         tau: "IPO's regularisation strength",
     },
     remarks=(
-        "cDPO's loss is the cross-entropy between the smoothed label $(1 - \\epsilon, \\epsilon)$ "
-        "and $(\\sigma(\\beta\\Delta), \\sigma(-\\beta\\Delta))$, hence minimised where "
-        "$\\sigma(\\beta\\Delta) = 1 - \\epsilon$.",
+        "cDPO's loss is the cross-entropy between the smoothed label $(1 - "
+        "\\epsilon_{\\mathrm{flip}}, \\epsilon_{\\mathrm{flip}})$ "
+        "and $(\\sigma(\\beta h_\\pi), \\sigma(-\\beta h_\\pi))$, hence minimised where "
+        "$\\sigma(\\beta h_\\pi) = 1 - \\epsilon_{\\mathrm{flip}}$.",
         "Both optima are per pair; with several pairs sharing parameters they are targets the "
         "policy may not reach simultaneously.",
     ),

@@ -426,7 +426,6 @@ DERIVATION = Derivation(
                      "complex step.", claim="gd_quadratic"),
     ),
     notation={
-        theta: "the model's parameters (a vector)",
         t: "a time step: an optimiser update, or a token of a response",
         g: "a stochastic gradient: $g_t$ the one used at step $t$, $g_j$ that of the $j$-th "
            "example of a mini-batch",
@@ -435,7 +434,6 @@ DERIVATION = Derivation(
         v_hat: "Adam's bias-corrected second moment $v_t/(1 - \\beta_2^t)$, where $v_0 = 0$, "
                "$v_t = \\beta_2 v_{t-1} + (1 - \\beta_2) g_t^2$",
         beta1: "decay rate of Adam's first moment",
-        eps: "a small positive constant that keeps a denominator away from zero",
         lam: "the weight-decay coefficient",
         g_bar: "the mean gradient: $\\mathbb{E}[g]$, the same at every step or draw",
         r"m_{t}": "Adam's first moment: $m_0 = 0$, $m_t = \\beta_1 m_{t-1} + (1 - \\beta_1) g_t$",

@@ -69,7 +69,8 @@ class Conditional(Table):
 
 
 n = Symbol("n", integer=True, positive=True)
-y, y2 = Symbol("y", integer=True, positive=True), Symbol("y'", integer=True, positive=True)
+y = Named("response", r"\mathbf{y}", integer=True, positive=True)  # a response (one of n)
+y2 = Named("response2", r"\mathbf{y}'", integer=True, positive=True)  # another response
 x = Named("prompt", r"\mathbf{x}", integer=True, positive=True)
 beta = Symbol("beta", positive=True)
 pi = Conditional(Named("pi", r"\pi"), positive=True)
@@ -174,11 +175,12 @@ def A(step):  # noqa: N802 - the paper's Â
 # --- Symbols ---------------------------------------------------------------------------
 t = Symbol("t", integer=True, positive=True)  # a token of the response
 s = Symbol("s", integer=True, positive=True)  # a later token (summation index)
-length = Named("response_length", r"|y|", integer=True, positive=True)  # tokens in the response
+length = Named("response_length", r"|\mathbf{y}|", integer=True, positive=True)  # its tokens
 pi_tok = TokenTable(Named("pi_tok", r"\pi"), positive=True)
 ref_tok = TokenTable(Named("ref_tok", r"\pi_{\mathrm{ref}}"), positive=True)
-pi_seq = Named("pi_seq", r"\pi(y|\mathbf{x})", positive=True)  # probability of the response
-ref_seq = Named("ref_seq", r"\pi_{\mathrm{ref}}(y|\mathbf{x})", positive=True)
+pi_seq = Named("pi_seq", r"\pi(\mathbf{y}|\mathbf{x})", positive=True)  # the response's probability
+ref_seq = Named("ref_seq", r"\pi_{\mathrm{ref}}(\mathbf{y}|\mathbf{x})",
+                positive=True)
 reward_tok = IndexedBase(Named("reward_tok", r"\tilde{r}"), real=True)  # per-token rewards
 ratio = Named("ratio", r"\rho_{t}", positive=True)  # pi_theta(a_t|s_t) / pi_old(a_t|s_t)
 advantage = Named("advantage", r"\hat{A}_{t}", real=True)  # an advantage estimate
@@ -277,7 +279,8 @@ clip_above = Claim(
     given=(gains, above),
     start=clipped_term,
     steps=(
-        Step(factors(terms(1, clip_eps), advantage), "$\\mathrm{clip} = 1 + \\epsilon$ there, and the clipped "
+        Step(factors(terms(1, clip_eps), advantage), "$\\mathrm{clip} = 1 + \\epsilon$ there, and "
+             "the clipped "
              "term is the smaller", "unfold"),
     ),
     note="The objective is constant in $\\rho_t$ here: its gradient no longer pushes the policy "
@@ -362,7 +365,8 @@ def check_token_rewards(rng: np.random.Generator, formula) -> Measurement:
         logp, logq = -rng.exponential(2.0, size=(2, steps))
         score = float(rng.normal() * 3)
         ref = float(np.sum(kl_penalised_rewards(score, logp, logq, b)))
-        got = float(formula(beta=b, r=np.array([[score]]), prompt=1, y=1, pi_seq=np.exp(logp.sum()),
+        got = float(formula(beta=b, r=np.array([[score]]), prompt=1, response=1,
+                            pi_seq=np.exp(logp.sum()),
                             ref_seq=np.exp(logq.sum())))
         worst = max(worst, abs(got - ref) / max(1.0, abs(ref)))
     return Measurement(worst, cases, 1e-12, "sequence reward from the claim vs the sum of "
@@ -529,7 +533,7 @@ DERIVATION = Derivation(
         value: "the value estimate of the state before token $t$",
         kk: "the number of steps unrolled",
         x: "a prompt",
-        y: "a response to the prompt (one of $n$)",
+        y: "a response to the prompt: a sequence of tokens, one of $n$",
         pi_ref: "the frozen reference policy (the SFT model)",
         pi_star: "the optimal policy $\\pi_{\\mathrm{ref}}(y|x) e^{r(x, y)/\\beta}/Z(x)$",
         r: "the reward $r(x, y)$ of response $y$ to prompt $x$",

@@ -51,6 +51,8 @@ GLOSSARY: dict[str, str] = {
     "F_{\\mathrm{fwd}}": "FLOPs of a forward pass over b sequences of s tokens (2 per"
     " multiply-accumulate of every matrix product)",
     "\\beta": "strength of the KL penalty (RLHF, DPO)",
+    "\\boldsymbol{\\theta}": "the model's parameters (a vector)",
+    "\\epsilon": "a small positive constant that keeps a denominator away from zero",
     # positions and attention vectors
     "\\mathbf{q}": "a query vector",
     "\\mathbf{k}": "a key vector",
