@@ -236,14 +236,14 @@ row_covariance = Claim(
              "definition of Cov; $X_i$ does not depend on $j$", "unfold+sum"),
         Step(Sum(Cov(X[i], X[j]), (j, 1, d)), "linearity of $\\mathbb{E}$; definition of Cov",
              "expect+unfold+sum"),
-        Step(Sum(KroneckerDelta(i, j) * Var(X[i]), (j, 1, i - 1))
-             + Sum(KroneckerDelta(i, j) * Var(X[i]), (j, i, d)),
-             "the terms are uncorrelated; cut the sum before $j = i$", "join_sums",
+        Step(Sum(Cov(X[i], X[j]), (j, 1, i - 1)) + Sum(Cov(X[i], X[j]), (j, i, d)),
+             "cut the sum before $j = i$", "join_sums"),
+        Step(Sum(Cov(X[i], X[j]), (j, 1, i - 1)) + Cov(X[i], X[i])
+             + Sum(Cov(X[i], X[j]), (j, i + 1, d)),
+             "split off the term $j = i$", "align_sums"),
+        Step(Var(X[i]), "the terms are uncorrelated: the sums over $j \\ne i$ vanish;"
+             " $\\operatorname{Cov}[X_i, X_i] = \\operatorname{Var}[X_i]$", "doit+sum",
              using=(uncorrelated,)),
-        Step(Sum(KroneckerDelta(i, j) * Var(X[i]), (j, 1, i - 1)) + Var(X[i])
-             + Sum(KroneckerDelta(i, j) * Var(X[i]), (j, i + 1, d)),
-             "split off the term $j = i$ ($\\delta_{ii} = 1$)", "align_sums"),
-        Step(Var(X[i]), "$\\delta_{ij} = 0$ for $j \\ne i$", "doit+sum"),
     ),
     on_sheet=False,
 )
@@ -270,7 +270,7 @@ term_variance = Claim(
     "Each term of the score has variance 1",
     start=Var(factors(q[i], k[i])),
     steps=(
-        Step(Expect(factors(q[i] ** 2, k[i] ** 2)) - Expect(factors(q[i], k[i])) ** 2,
+        Step(Expect(q[i] ** 2 * k[i] ** 2) - Expect(q[i] * k[i]) ** 2,
              "definition of Var", "unfold"),
         Step(Expect(q[i] ** 2) * Expect(k[i] ** 2) - Expect(q[i]) ** 2 * Expect(k[i]) ** 2,
              "$q_i$ and $k_i$ are independent", "expand", using=(indep_squares, indep_product)),

@@ -157,8 +157,8 @@ no_overflow = Claim(
     given=(below_max,),
     start=exp(z[j] - m_now),
     steps=(
-        Step(exp(0), "$\\exp$ is increasing and $z_j - m_i \\le 0$", "monotone", rel="<="),
-        Step(1, "$e^0 = 1$", "expand"),
+        Step(1, "$e^{z_j - m_i} \\le e^0 = 1$: $\\exp$ is increasing and $z_j - m_i \\le 0$",
+             "monotone", rel="<="),
     ),
     note="So every term of $\\ell_i$ lies in $(0, 1]$ and $\\ell_i \\le i$; the rescaling"
          " factor $e^{m_{i-1} - m_i}$ is at most 1 too, since $m_i \\ge m_{i-1}$. The naive"
