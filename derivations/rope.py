@@ -54,7 +54,7 @@ from llmsym.derivation import (
     induction_hypothesis,
 )
 from llmsym.latex import to_latex
-from llmsym.notation import Named, Notation, factors, labelled, minus, terms
+from llmsym.notation import Named, Notation, factors, labelled, terms
 
 # --- Symbols -----------------------------------------------------------------------
 pos = Named("pos", r"\mathrm{pos}", real=True)  # position of the query
@@ -196,6 +196,19 @@ class elementwise(Notation):  # noqa: N801
                 rf"\sin\left({a}\,\boldsymbol{{\theta}}\right)\right)_{{{coord}}}")
 
 
+class paren(Notation):  # noqa: N801
+    """``paren(x)`` = x, printed in parentheses (a sum of terms as the body of a sum)."""
+
+    nargs = 1
+
+    @classmethod
+    def definition(cls, x):
+        return x
+
+    def _latex(self, printer):
+        return rf"\left({printer._print(self.args[0])}\right)"
+
+
 class cis(Notation):  # noqa: N801
     """``cis(x)`` = e^{i x}, printed with an upright i (the pair index is an italic i)."""
 
@@ -234,7 +247,7 @@ DEFINITIONS = (
 # --- Claims: the score is relative -----------------------------------------------------
 n = Symbol("n", integer=True, positive=True)  # number of pairs in claim blocks
 coordinate_sum = Sum(u[r] * v[r], (r, 0, 2 * n - 1))
-pair_sum = Sum(terms(u[2 * i] * v[2 * i], u[2 * i + 1] * v[2 * i + 1]), (i, 0, n - 1))
+pair_sum = Sum(paren(terms(u[2 * i] * v[2 * i], u[2 * i + 1] * v[2 * i + 1])), (i, 0, n - 1))
 last_pair = terms(u[2 * n] * v[2 * n], u[2 * n + 1] * v[2 * n + 1])
 _regroup_ih = induction_hypothesis(coordinate_sum, pair_sum)
 
@@ -247,9 +260,10 @@ blocks = Claim(
         base_steps=(Step(pair_sum.xreplace({n: 1}), "one pair: coordinates 0 and 1",
                          "unfold+doit"),),
         step_steps=(
-            Step(coordinate_sum + last_pair, "split off the last two coordinates",
+            Step(terms(coordinate_sum, last_pair), "split off the last two coordinates",
                  "unfold+align_sums"),
-            Step(pair_sum + last_pair, "induction hypothesis", "expand", using=(_regroup_ih,)),
+            Step(terms(pair_sum, last_pair), "induction hypothesis", "unfold+expand",
+                 using=(_regroup_ih,)),
             Step(pair_sum.xreplace({n: n + 1}), "the last pair joins the sum",
                  "unfold+align_sums"),
         ),
@@ -302,11 +316,11 @@ elementwise_form = Claim(
 )
 
 # --- Claims: long-term decay (RoFormer section 3.4.3) -------------------------------------
-abel_lhs = Sum(factors(h[i], minus(S[i + 1], S[i])), (i, 0, pairs - 1))
-abel_rest = Sum(factors(S[i + 1], minus(h[i + 1], h[i])), (i, 0, pairs - 1))
-abel_general = terms(h[pairs] * S[pairs], -h[0] * S[0], -abel_rest)
+abel_lhs = Sum(factors(h[i], S[i + 1] - S[i]), (i, 0, pairs - 1))
+abel_rest = Sum(factors(S[i + 1], h[i + 1] - h[i]), (i, 0, pairs - 1))
+abel_general = terms(factors(h[pairs], S[pairs]), -factors(h[0], S[0]), -abel_rest)
 _abel_ih = induction_hypothesis(abel_lhs, abel_general)
-_step_h = factors(h[pairs], minus(S[pairs + 1], S[pairs]))
+_step_h = factors(h[pairs], S[pairs + 1] - S[pairs])
 
 abel = Claim(
     "abel",

@@ -95,6 +95,19 @@ class pe_dot(Notation):  # noqa: N801
         return rf"\left\langle PE\left({a}\right), PE\left({b}\right)\right\rangle"
 
 
+class paren(Notation):  # noqa: N801
+    """``paren(x)`` = x, printed in parentheses (a sum of terms as the body of a sum)."""
+
+    nargs = 1
+
+    @classmethod
+    def definition(cls, x):
+        return x
+
+    def _latex(self, printer):
+        return rf"\left({printer._print(self.args[0])}\right)"
+
+
 def block(angle) -> ImmutableMatrix:
     """R(a)^T: what moves a (sin, cos) pair forward by the angle a."""
     return ImmutableMatrix([[cos(angle), sin(angle)], [-sin(angle), cos(angle)]])
@@ -169,8 +182,8 @@ dot = Claim(
     given=(blocks,),
     start=pe_dot(pos, pos2, half),
     steps=(
-        Step(Sum(terms(sin(pos * omega(i)) * sin(pos2 * omega(i)),
-                       cos(pos * omega(i)) * cos(pos2 * omega(i))), (i, 0, half - 1)),
+        Step(Sum(paren(terms(sin(pos * omega(i)) * sin(pos2 * omega(i)),
+                             cos(pos * omega(i)) * cos(pos2 * omega(i)))), (i, 0, half - 1)),
              "the dot product is the sum of the pair products; definition of $PE$", "unfold",
              ),
         Step(Sum(cos((pos - pos2) * omega(i)), (i, 0, half - 1)),
