@@ -258,8 +258,8 @@ def output_path(output: str) -> Path:
 @ids_argument
 @click.option("--format", "fmt", type=click.Choice(["python", "json"]), default="python",
               show_default=True, help="A standalone Python module, or JSON.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
-              show_default=True, help="File to write ('-' for standard output).")
+@click.option("-o", "--output", metavar="FILE", default="-", show_default=True,
+              help="File to write ('-' for standard output); its folder must exist.")
 @common_options
 def export(ids, fmt: str, output: str, extra_dirs, no_cache, build_dir, seed, timeout, jobs,
            quiet, verbose) -> None:
