@@ -118,9 +118,8 @@ one_hot_target = Claim(
     given=(target_in_range,),
     start=cross_entropy(one_hot(i, y), q[i], i, n),
     steps=(
-        Step(-Sum(KroneckerDelta(i, y) * log(q[i]), (i, 1, n)), "definition of cross-entropy;"
-             " $(\\mathbf{e}_y)_i = [i = y]$", "unfold"),
-        Step(-log(q[y]), "only the term $i = y$ is left", "doit"),
+        Step(-log(q[y]), "definition of cross-entropy with $(\\mathbf{e}_y)_i = [i = y]$: only"
+             " the term $i = y$ is left", "unfold+doit"),
     ),
     note="The loss of one token with target $y$: the negative log-probability the model gives"
          " it.",

@@ -1,8 +1,8 @@
 """Information theory: entropy bounds, conditional entropy, mutual information, bits and nats.
 
 Main results
-    entropy_gini         H(p) >= sum_i p_i (1 - p_i)     (zero only for a point mass)
-    entropy_nonneg       p_i = e^{-xi_i}, xi_i >= 0 (every p_i <= 1)  ⊢  H(p) >= 0
+    entropy_nonneg       p_i = e^{-xi_i}, xi_i >= 0 (every p_i <= 1)  ⊢  H(p) >= 0, through
+                         H(p) >= sum_i p_i (1 - p_i), zero only for a point mass
     entropy_gap          sum p = 1  ⊢  H(p) = log n - KL(p || u), u the uniform distribution
     entropy_max          sum p = 1  ⊢  H(p) <= log n     (equality only at p = u)
     chain_rule           H(X, Y) = H(X) + H(Y | X)
@@ -235,21 +235,6 @@ DEFINITIONS = (
 )
 
 # --- Claims: bounds on entropy -----------------------------------------------------------
-entropy_gini = Claim(
-    "entropy_gini",
-    "Entropy is at least the Gini impurity",
-    start=entropy(p[i], i, n),
-    steps=(
-        Step(-Sum(p[i] * log(p[i]), (i, 1, n)), "definition of entropy", "unfold"),
-        Step(Sum(p[i] * (1 - p[i]), (i, 1, n)),
-             "$-\\log p_i \\ge 1 - p_i$: the difference is $\\sum_i p_i\\, g(p_i) \\ge 0$",
-             rel=">=", certificate=Sum(p[i] * gibbs_gap(p[i]), (i, 1, n))),
-    ),
-    on_sheet=False,
-    note="For a distribution the right side is $1 - \\sum_i p_i^2$, zero only when one $p_i = 1$:"
-         " $H(p) = 0$ only for a point mass, and a point mass has $H = -1 \\log 1 = 0$.",
-)
-
 entropy_nonneg = Claim(
     "entropy_nonneg",
     "Entropy is never negative, zero only for a point mass",
@@ -319,10 +304,8 @@ chain_rule = Claim(
         Step(Sum(row_of("joint"), (x, 1, n_x)), "row by row", "unfold"),
         Step(Sum(terms(-px() * log(px()), row_of("y_given_x")), (x, 1, n_x)),
              "each row", "expand", using=(row_chain,)),
-        Step(terms(-Sum(px() * log(px()), (x, 1, n_x)), Sum(row_of("y_given_x"), (x, 1, n_x))),
-             "split the sum", "sum"),
-        Step(terms(entropy_x(), measure("y_given_x")), "definitions of $H(X)$ and"
-             " $H(Y \\mid X)$", "unfold"),
+        Step(terms(entropy_x(), measure("y_given_x")), "split the sum: definitions of $H(X)$"
+             " and $H(Y \\mid X)$", "unfold+sum"),
     ),
     note="The uncertainty of the pair is that of $X$ plus what remains of $Y$ once $X$ is"
          " known; by induction, $H(X_1, \\dots, X_s) = \\sum_t H(X_t \\mid X_{<t})$.",
@@ -347,10 +330,8 @@ mi_entropy = Claim(
         Step(Sum(row_of("info"), (x, 1, n_x)), "row by row", "unfold"),
         Step(Sum(minus(-px() * log(px()), row_of("x_given_y")), (x, 1, n_x)), "each row",
              "expand", using=(row_info,)),
-        Step(minus(-Sum(px() * log(px()), (x, 1, n_x)), Sum(row_of("x_given_y"), (x, 1, n_x))),
-             "split the sum", "sum"),
-        Step(minus(entropy_x(), measure("x_given_y")), "definitions of $H(X)$ and"
-             " $H(X \\mid Y)$", "unfold"),
+        Step(minus(entropy_x(), measure("x_given_y")), "split the sum: definitions of $H(X)$"
+             " and $H(X \\mid Y)$", "unfold+sum"),
     ),
     note="Symmetrically $I(X; Y) = H(Y) - H(Y \\mid X)$.",
 )
@@ -372,10 +353,8 @@ mi_nonneg = Claim(
     start=measure("info"),
     steps=(
         Step(Sum(row_of("info"), (x, 1, n_x)), "row by row", "unfold"),
-        Step(Sum(terms(row_of("gap"), px(), -px() * Sum(py(), (y, 1, n_y))), (x, 1, n_x)),
-             "each row as Gibbs gaps", "expand", using=(row_gibbs,)),
-        Step(Sum(row_of("gap"), (x, 1, n_x)), "$\\sum_y p(y) = 1$", "sum",
-             using=(marginal_sums_to_one,)),
+        Step(Sum(row_of("gap"), (x, 1, n_x)), "each row as Gibbs gaps, with"
+             " $\\sum_y p(y) = 1$", "sum", using=(row_gibbs, marginal_sums_to_one)),
         Step(0, "each row is a sum of $p(x, y)\\, g(\\cdot) \\ge 0$", "nonneg", rel=">="),
     ),
     note="Zero only when $p(x, y) = p(x)p(y)$ everywhere: independence. Hence"
@@ -516,7 +495,7 @@ DERIVATION = Derivation(
         "Logarithms are natural (nats) unless written $\\log_2$ (bits).",
     ),
     definitions=DEFINITIONS,
-    claims=(entropy_gini, entropy_nonneg, entropy_gap, entropy_max, row_chain, chain_rule,
+    claims=(entropy_nonneg, entropy_gap, entropy_max, row_chain, chain_rule,
             row_info, mi_entropy, row_gibbs, mi_nonneg, bits),
     checks=(
         NumericCheck("nonneg", check_nonneg, "$H(p)$ against the numeric entropy; never"

@@ -199,8 +199,7 @@ DERIVATION = Derivation(
           " $\\operatorname{Var}_q(z)/T^3$, the variance of the logits under $q$.",
     assumptions=("$z$ is a real vector of $n$ logits and $T > 0$;"
                  " $q = \\operatorname{softmax}(z/T)$.",),
-    definitions=(DEF_Q, Definition("entropy", entropy_q(q, i, n), entropy.definition(q, i, n)),
-                 DEF_VAR),
+    definitions=(DEF_Q, DEF_VAR),
     claims=(normalised, entropy_form, entropy_rate, variance_nonneg),
     checks=(
         NumericCheck("entropy-rate", check_entropy_rate, "$\\operatorname{Var}_q(z)/T^3$"
