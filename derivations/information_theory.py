@@ -136,7 +136,10 @@ class Row(Notation):
         return Sum(_row_body(cls.kind, a), (y, 1, n_y))
 
     def _latex(self, printer):
-        return printer._print(self.definition(*self.args))
+        body = _row_body(self.kind, self.args[0])
+        if body.could_extract_minus_sign():  # -sum_y p log(...), as papers write it
+            return "- " + printer._print(Sum(-body, (y, 1, n_y)))
+        return printer._print(Sum(body, (y, 1, n_y)))
 
 
 class Table(Notation):
@@ -189,7 +192,7 @@ class entropy_x(Notation):  # noqa: N801
 
     @classmethod
     def definition(cls):
-        return -Sum(px() * log(px()), (x, 1, n_x))
+        return -Sum(factors(px(), log(px())), (x, 1, n_x))
 
     def _latex(self, printer):
         return "H(X)"
@@ -289,7 +292,7 @@ row_chain = Claim(
     "row_chain",
     "One row of the joint entropy",
     start=row_of("joint"),
-    steps=(Step(terms(-px() * log(px()), row_of("y_given_x")),
+    steps=(Step(-factors(px(), log(px())) + row_of("y_given_x"),
                 "$\\log p(x, y) = \\log p(x) + \\log(p(x, y)/p(x))$ and $\\sum_y p(x, y) = p(x)$",
                 "expand_log+unfold+sum"),),
     on_sheet=False,
@@ -302,7 +305,7 @@ chain_rule = Claim(
     start=measure("joint"),
     steps=(
         Step(Sum(row_of("joint"), (x, 1, n_x)), "row by row", "unfold"),
-        Step(Sum(terms(-px() * log(px()), row_of("y_given_x")), (x, 1, n_x)),
+        Step(Sum(-factors(px(), log(px())) + row_of("y_given_x"), (x, 1, n_x)),
              "each row", "expand", using=(row_chain,)),
         Step(terms(entropy_x(), measure("y_given_x")), "split the sum: definitions of $H(X)$"
              " and $H(Y \\mid X)$", "unfold+sum"),
@@ -315,7 +318,7 @@ row_info = Claim(
     "row_info",
     "One row of the mutual information",
     start=row_of("info"),
-    steps=(Step(minus(-px() * log(px()), row_of("x_given_y")),
+    steps=(Step(-factors(px(), log(px())) - row_of("x_given_y"),
                 "$\\log \\frac{p(x, y)}{p(x)p(y)} = \\log\\frac{p(x, y)}{p(y)} - \\log p(x)$ and"
                 " $\\sum_y p(x, y) = p(x)$", "expand_log+unfold+sum"),),
     on_sheet=False,
@@ -328,7 +331,7 @@ mi_entropy = Claim(
     start=measure("info"),
     steps=(
         Step(Sum(row_of("info"), (x, 1, n_x)), "row by row", "unfold"),
-        Step(Sum(minus(-px() * log(px()), row_of("x_given_y")), (x, 1, n_x)), "each row",
+        Step(Sum(-factors(px(), log(px())) - row_of("x_given_y"), (x, 1, n_x)), "each row",
              "expand", using=(row_info,)),
         Step(minus(entropy_x(), measure("x_given_y")), "split the sum: definitions of $H(X)$"
              " and $H(X \\mid Y)$", "unfold+sum"),
