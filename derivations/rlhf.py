@@ -188,7 +188,7 @@ clip_eps = Named("clip_eps", r"\epsilon_{\mathrm{clip}}", positive=True)
 l_clip = Named("l_clip", r"\ell^{\mathrm{CLIP}}_{t}", real=True)
 gamma = Symbol("gamma", positive=True)  # discount
 lam = Symbol("lambda", positive=True)  # GAE's λ
-delta = IndexedBase(Named("delta_td", r"\delta"), real=True)  # TD residuals
+delta = IndexedBase(Named("delta_td", r"\delta^{V}"), real=True)  # TD residuals δ^V_t
 value = IndexedBase(Named("value", r"V^{\pi}"), real=True)  # value estimates V(s_t)
 kk = Symbol("k", integer=True, nonnegative=True)  # steps unrolled
 j = Symbol("j", integer=True, nonnegative=True)  # summation index

@@ -8,13 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
+from conftest import ROOT
 
 from llmsym.check.chain import Proved, check_claim
 from llmsym.derivation import Claim, Hypothesis, Step
 from llmsym.notation import Notation
 from llmsym.verify.loader import load_module
-
-from conftest import ROOT
 
 
 def _module():
@@ -69,7 +68,7 @@ def test_clipping_claims_state_their_regions(report):
 def test_gae_recursion_holds_for_every_horizon(report):
     claim = _claims(report)["gae_recursion"]
     assert claim["status"]["kind"] == "proved"
-    assert claim["statement"] == (r"\hat{A}_{t} = {\delta}_{t} + \gamma \lambda \hat{A}_{t + 1}")
+    assert claim["statement"] == r"\hat{A}_{t} = {\delta^{V}}_{t} + \gamma \lambda \hat{A}_{t + 1}"
     # only the summation range is a premise: no size was fixed
     assert all(p["label"] == "range" for p in claim["premises"])
     steps = [s for s in report.derivation("rlhf").steps if s.claim == "gae_unrolled"]

@@ -12,13 +12,12 @@ import math
 import numpy as np
 import pytest
 import sympy as sp
+from conftest import ROOT
 
 from llmsym.check.chain import Proved, check_claim
 from llmsym.derivation import Claim, Step
 from llmsym.numeric import dpo_loss
 from llmsym.verify.loader import load_module
-
-from conftest import ROOT
 
 IDS = ("dpo", "dpo-variants")
 
@@ -139,8 +138,8 @@ def _proved(claim: Claim, module) -> bool:
 def test_a_partition_function_of_the_response_would_not_cancel():
     m = _module("dpo")
     z_of_response = sp.IndexedBase("Zy", positive=True)
-    theta_reward = (m._log_ratio(m.pi_theta[m.y_w, m.x], m.y_w) + m.beta * sp.log(z_of_response[m.y_w]),
-                    m._log_ratio(m.pi_theta[m.y_l, m.x], m.y_l) + m.beta * sp.log(z_of_response[m.y_l]))
+    theta_reward = tuple(m._log_ratio(m.pi_theta[y, m.x], y) + m.beta * sp.log(z_of_response[y])
+                         for y in (m.y_w, m.y_l))
     start = -m.E_D(sp.log(m.sigmoid(m.minus(*theta_reward))))
     planted = Claim("planted", "Z(x, y) in place of Z(x)", start=start,
                     steps=(Step(-m.E_D(sp.log(m.sigmoid(m.dpo_margin))), "cancel?", "unfold+sum"),))
@@ -162,7 +161,8 @@ def test_a_gradient_with_the_weight_reversed_is_refused():
     wrong = m.factors(m.beta, m.sigmoid(m.minus(m.r_hat[m.x, m.y_w], m.r_hat[m.x, m.y_l])),
                       m.score_gap)
     planted = Claim("planted", "σ's argument reversed", start=m.pair_gradient.start,
-                    steps=(Step(m.pair_gradient.steps[0].expr, "as proved", "unfold+powsimp+together"),
+                    steps=(Step(m.pair_gradient.steps[0].expr, "as proved",
+                                "unfold+powsimp+together"),
                            Step(wrong, "reversed", "definition")))
     assert not _proved(planted, m)
 

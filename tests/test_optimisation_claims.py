@@ -10,13 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
+from conftest import ROOT
 
 from llmsym.check.chain import Proved, check_claim
 from llmsym.derivation import Claim, Hypothesis, Step
 from llmsym.notation import Notation
 from llmsym.verify.loader import load_module
-
-from conftest import ROOT
 
 IDS = ("optimisers", "minibatch")
 
