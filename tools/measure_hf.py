@@ -287,7 +287,7 @@ def active(model, raw: dict) -> int | None:
     return count_params(model) - unused
 
 
-def measure_fixture(folder: Path, seqs) -> dict:
+def measure_fixture(folder: Path, seqs, params_only: bool = False) -> dict:
     raw = json.loads((folder / "config.json").read_text())
     started = time.time()
     config = hf_config(raw)
@@ -295,6 +295,14 @@ def measure_fixture(folder: Path, seqs) -> dict:
     params, act = count_params(full), active(full, raw)
     per_layer_window = windows(raw, config)
     moe = raw["model_type"] in MOE_TYPES
+    if params_only:
+        return dict(family=folder.name, model_type=raw["model_type"], params=params,
+                    active_params=act, results=None,
+                    results_not_measured="run with --params-only: parameters counted on the "
+                    "meta model; FLOPs and cache bytes not measured (for a large MoE model the "
+                    "CPU runs need tens of TFLOP of real products; run without --params-only "
+                    "on a quiet machine)",
+                    layer_windows=per_layer_window, seconds=round(time.time() - started, 1))
     results: dict[str, dict] = {}
     detail = None
     if moe:
@@ -342,10 +350,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folders", nargs="+", type=Path)
     parser.add_argument("--seqs", nargs="+", type=int, default=list(SEQS))
     parser.add_argument("--print", action="store_true", help="print instead of writing")
+    parser.add_argument("--params-only", action="store_true",
+                        help="count parameters only (the MoE CPU runs of a huge model take long)")
     args = parser.parse_args(argv)
     torch.manual_seed(0)
     for folder in args.folders:
-        measured = measure_fixture(folder, args.seqs)
+        measured = measure_fixture(folder, args.seqs, args.params_only)
         measured["environment"] = environment()
         target = folder / "expected.json"
         if target.exists():  # hand-written citations survive a re-measurement
