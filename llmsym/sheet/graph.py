@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 NODE_W, NODE_H = 168, 38  # px; room for "(10.5)" and about 27 characters of title
-GAP_X, GAP_Y = 16, 44  # between nodes of a layer, between layers
+GAP_X, GAP_Y = 16, 44  # between nodes of a layer, between layers (layers down the page)
+GAP_STACK, GAP_RIGHT = 10, 56  # the same when the layers run to the right
 WIDE, NARROW = 1200, 360  # px: rows of components no wider than this (unless one is wider)
 MARGIN = 8
 CHAR_W = 5.9  # an average character of the 11 px sans-serif labels, for cutting titles
@@ -63,17 +64,13 @@ class Node:
     x: float = 0.0
     y: float = 0.0
 
-    @property
-    def width(self) -> float:
-        return 0.0 if self.dummy else NODE_W
-
 
 @dataclass
 class Drawing:
     """A laid-out graph: nodes with positions, arrows as point lists, the canvas size."""
 
     nodes: list[Node] = field(default_factory=list)
-    arrows: list[tuple[str, str, list[tuple[float, float]]]] = field(default_factory=list)
+    arrows: list[Arrow] = field(default_factory=list)
     width: float = 0.0
     height: float = 0.0
     loose_top: float | None = None  # where the grid of unconnected claims starts
@@ -104,7 +101,7 @@ def layout(nodes: list[dict[str, Any]], edges: list[tuple[str, str]],
     ordered = sorted(found.values(), key=lambda n: (number_key(n.number), n.id))
     linked = {x for e in edges for x in e}
     parts = components([n.id for n in ordered if n.id in linked], edges)
-    drawings = [_component(found, part, edges) for part in parts]
+    drawings = [_component(found, part, edges, max_width) for part in parts]
     drawing = _pack(drawings, max_width)
     loose = [n for n in ordered if n.id not in linked]
     if loose:
@@ -151,9 +148,49 @@ def layers(ids: list[str], cites: dict[str, list[str]]) -> dict[str, int]:
     return depth
 
 
-def _component(found: dict[str, Node], ids: list[str],
-               edges: list[tuple[str, str]]) -> Drawing:
-    """One connected component, laid out with its top-left corner at (0, 0)."""
+@dataclass(frozen=True)
+class Flow:
+    """Which way the layers run: down the page (layers are rows) or to the right (columns)."""
+
+    down: bool = True
+
+    def size(self, n: Node) -> float:
+        """A node's extent along its layer (a point an arrow passes through has none)."""
+        return 0.0 if n.dummy else (NODE_W if self.down else NODE_H)
+
+    def space(self, a: Node, b: Node) -> float:
+        gap = GAP_X if self.down else GAP_STACK
+        return gap / 2 if a.dummy and b.dummy else gap
+
+    @property
+    def pitch(self) -> float:
+        """From one layer to the next."""
+        return NODE_H + GAP_Y if self.down else NODE_W + GAP_RIGHT
+
+    def ports(self, n: Node) -> tuple[tuple[float, float], tuple[float, float]]:
+        """Where arrows come in and go out of ``n`` (for a passing point: its two ends)."""
+        if self.down:
+            mid = n.x + (0 if n.dummy else NODE_W / 2)
+            return (mid, n.y), (mid, n.y + NODE_H)
+        mid = n.y + (0 if n.dummy else NODE_H / 2)
+        return (n.x, mid), (n.x + NODE_W, mid)
+
+
+@dataclass
+class Arrow:
+    """From a cited claim to a claim citing it, through ``points``: out of the cited node,
+    into and out of each layer it crosses, into the citing node."""
+
+    cited: str
+    citing: str
+    points: list[tuple[float, float]]
+    down: bool = True
+
+
+def _component(found: dict[str, Node], ids: list[str], edges: list[tuple[str, str]],
+               max_width: float) -> Drawing:
+    """One connected component, top-left corner at (0, 0): layers run down the page, or to
+    the right when that is narrower and the rows would be wider than ``max_width``."""
     inside = set(ids)
     mine = [(a, b) for a, b in edges if a in inside and b in inside]
     cites: dict[str, list[str]] = {}
@@ -165,33 +202,52 @@ def _component(found: dict[str, Node], ids: list[str],
         node = found[i]
         node.layer = depth[i]
         rows[node.layer].append(node)
-    # each arrow as a chain of segments between adjacent layers (cited above, citing below)
+    # each arrow as a chain of segments between adjacent layers (cited first)
     chains: list[tuple[str, str, list[Node]]] = []
     for citing, cited in mine:
-        top, bottom = found[cited], found[citing]
-        if bottom.layer <= top.layer:  # the edge closing a cycle: not drawn
+        first, last = found[cited], found[citing]
+        if last.layer <= first.layer:  # the edge closing a cycle: not drawn
             continue
-        chain = [top]
-        for k in range(top.layer + 1, bottom.layer):
+        chain = [first]
+        for k in range(first.layer + 1, last.layer):
             point = Node(f"{citing}>{cited}@{k}", dummy=True, layer=k)
             rows[k].append(point)
             chain.append(point)
-        chain.append(bottom)
+        chain.append(last)
         chains.append((cited, citing, chain))
     _order(rows, chains)
-    _place(rows, chains)
+    drawing = _drawn(rows, chains, Flow(down=True))
+    if drawing.width > max_width:
+        across = _drawn(rows, chains, Flow(down=False))
+        if across.width < drawing.width:
+            return across
+        drawing = _drawn(rows, chains, Flow(down=True))
+    return drawing
+
+
+def _drawn(rows: list[list[Node]], chains: list, flow: Flow) -> Drawing:
+    """Place the ordered layers along ``flow`` and collect nodes, arrows and size."""
+    _place(rows, chains, flow)
+    for k, row in enumerate(rows):
+        for n in row:
+            n.x, n.y = (n.x, k * flow.pitch) if flow.down else (k * flow.pitch, n.x)
     drawing = Drawing()
     for row in rows:
         drawing.nodes += [n for n in row if not n.dummy]
-    drawing.arrows = [(a, b, [(n.x + n.width / 2, n.y) for n in chain])
-                      for a, b, chain in chains]
-    drawing.width = max(n.x + n.width for row in rows for n in row)
-    drawing.height = len(rows) * NODE_H + (len(rows) - 1) * GAP_Y
+    for cited, citing, chain in chains:
+        points = [flow.ports(chain[0])[1]]
+        for n in chain[1:]:
+            into, out = flow.ports(n)
+            points += [into, out] if n.dummy else [into]
+        drawing.arrows.append(Arrow(cited, citing, points, flow.down))
+    every = [n for row in rows for n in row]
+    drawing.width = max(n.x + (NODE_W if not n.dummy or not flow.down else 0) for n in every)
+    drawing.height = max(n.y + (NODE_H if not n.dummy or flow.down else 0) for n in every)
     return drawing
 
 
 def _neighbours(chains: list[tuple[str, str, list[Node]]]) -> tuple[dict, dict]:
-    """For each node (by identity), its neighbours in the layer above and in the layer below."""
+    """For each node (by identity), its neighbours in the layer before and in the layer after."""
     up: dict[int, list[Node]] = {}
     down: dict[int, list[Node]] = {}
     for _a, _b, chain in chains:
@@ -236,37 +292,33 @@ def _order(rows: list[list[Node]], chains: list) -> None:
     rows[:] = best
 
 
-def _place(rows: list[list[Node]], chains: list) -> None:
-    """x: near the mean of the neighbours, order kept, gaps kept; y: by layer."""
+def _place(rows: list[list[Node]], chains: list, flow: Flow) -> None:
+    """Each node's place along its layer (kept in ``x`` until :func:`_drawn` turns it):
+    near the mean of its neighbours, order kept, gaps kept."""
     up, down = _neighbours(chains)
-    for k, row in enumerate(rows):
-        _settle(row, [float(j * (NODE_W + GAP_X)) for j in range(len(row))])
+    for row in rows:
+        start = 0.0
         for n in row:
-            n.y = k * (NODE_H + GAP_Y)
+            n.x = start
+            start += flow.size(n) + (GAP_X if flow.down else GAP_STACK)
     for sweep in range(8):
         span = range(len(rows)) if sweep % 2 == 0 else range(len(rows) - 1, -1, -1)
         for k in span:
             wanted = []
             for n in rows[k]:
                 near = up.get(id(n), []) + down.get(id(n), [])
-                mid = n.x + n.width / 2
+                mid = n.x + flow.size(n) / 2
                 if near:
-                    mid = sum(m.x + m.width / 2 for m in near) / len(near)
-                wanted.append(mid - n.width / 2)
-            _settle(rows[k], wanted)
-    left = min(n.x for row in rows for n in row)
+                    mid = sum(m.x + flow.size(m) / 2 for m in near) / len(near)
+                wanted.append(mid - flow.size(n) / 2)
+            _settle(rows[k], wanted, flow)
+    low = min(n.x for row in rows for n in row)
     for row in rows:
         for n in row:
-            n.x -= left
+            n.x -= low
 
 
-def _gap(a: Node, b: Node) -> float:
-    """Distance from the left of ``a`` to the left of ``b`` when they stand side by side."""
-    space = GAP_X if not (a.dummy and b.dummy) else GAP_X / 2
-    return a.width + space
-
-
-def _settle(row: list[Node], wanted: list[float]) -> None:
+def _settle(row: list[Node], wanted: list[float], flow: Flow = Flow()) -> None:
     """Set x as close to ``wanted`` as possible (least squares), in order, with the gaps kept.
 
     With ``offset[k]`` the least distance from the first node, ``x[k] - offset[k]`` must
@@ -274,7 +326,7 @@ def _settle(row: list[Node], wanted: list[float]) -> None:
     """
     offsets = [0.0]
     for a, b in zip(row, row[1:], strict=False):
-        offsets.append(offsets[-1] + _gap(a, b))
+        offsets.append(offsets[-1] + flow.size(a) + flow.space(a, b))
     blocks: list[list[float]] = []  # [mean, weight, count]
     for w, o in zip(wanted, offsets, strict=True):
         blocks.append([w - o, 1.0, 1])
@@ -300,8 +352,9 @@ def _pack(drawings: list[Drawing], max_width: float) -> Drawing:
             n.x += x + MARGIN
             n.y += y + MARGIN
         out.nodes += d.nodes
-        out.arrows += [(a, b, [(px + x + MARGIN, py + y + MARGIN) for px, py in pts])
-                       for a, b, pts in d.arrows]
+        out.arrows += [Arrow(a.cited, a.citing,
+                             [(px + x + MARGIN, py + y + MARGIN) for px, py in a.points], a.down)
+                       for a in d.arrows]
         out.width = max(out.width, x + d.width + 2 * MARGIN)
         row_height = max(row_height, d.height)
         x += d.width + 2 * GAP_X
@@ -311,7 +364,7 @@ def _pack(drawings: list[Drawing], max_width: float) -> Drawing:
 
 def _grid(drawing: Drawing, loose: list[Node], max_width: float) -> None:
     """The claims with no citation either way, in reading order, as a grid below the rest."""
-    width = max(drawing.width, min(max_width, len(loose) * (NODE_W + GAP_X) + 2 * MARGIN))
+    width = min(max_width, len(loose) * (NODE_W + GAP_X) + 2 * MARGIN)
     columns = max(1, int((width - 2 * MARGIN + GAP_X) // (NODE_W + GAP_X)))
     top = drawing.height + (GAP_Y if drawing.nodes else 0) + 16  # room for the caption
     drawing.loose_top = top - 16 + MARGIN
@@ -360,21 +413,22 @@ def _node_svg(n: Node) -> str:
     return f"<g>{body}</g>"
 
 
-def _path(points: list[tuple[float, float]]) -> str:
-    """A smooth path from the bottom of the cited node, through each layer, to the top of the
-    citing node: vertical through each crossed layer, curved between layers."""
-    (x0, y0), rest = points[0], points[1:]
-    d = f"M{x0:.1f},{y0 + NODE_H:.1f}"
-    bend = GAP_Y / 2
-    for k, (x, y) in enumerate(rest):
-        last = k == len(rest) - 1
-        prev_x = points[k][0]
-        prev_y = points[k][1] + NODE_H
-        end_y = y - 5 if last else y  # stop short of the node: the arrowhead ends there
-        d += (f" C{prev_x:.1f},{prev_y + bend:.1f} {x:.1f},{end_y - bend:.1f}"
-              f" {x:.1f},{end_y:.1f}")
-        if not last:
-            d += f" L{x:.1f},{y + NODE_H:.1f}"
+def _path(arrow: Arrow) -> str:
+    """A smooth path: curved from layer to layer, straight through each layer it crosses,
+    ending just short of the citing node, where the arrowhead goes."""
+    pts = arrow.points
+    bend = (GAP_Y if arrow.down else GAP_RIGHT) / 2
+    ax, ay = (0.0, 1.0) if arrow.down else (1.0, 0.0)  # the direction of flow
+    (x0, y0) = pts[0]
+    d = f"M{x0:.1f},{y0:.1f}"
+    for k in range(0, len(pts) - 1, 2):
+        (x1, y1), (x2, y2) = pts[k], pts[k + 1]
+        if k + 2 == len(pts):
+            x2, y2 = x2 - ax, y2 - ay
+        d += (f" C{x1 + ax * bend:.1f},{y1 + ay * bend:.1f} {x2 - ax * bend:.1f},"
+              f"{y2 - ay * bend:.1f} {x2:.1f},{y2:.1f}")
+        if k + 2 < len(pts):
+            d += f" L{pts[k + 2][0]:.1f},{pts[k + 2][1]:.1f}"
     return d
 
 
@@ -388,10 +442,10 @@ def svg(drawing: Drawing, name: str = "graph", title: str = "Which claim cites w
              f'<defs><marker id="depgraph-arrow-{name}" viewBox="0 0 10 10" refX="9" refY="5" '
              'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
              '<path d="M0,0L10,5L0,10z" class="g-head"/></marker></defs>']
-    for cited, citing, points in drawing.arrows:
-        parts.append(f'<path class="g-edge" d="{_path(points)}" '
-                     f'marker-end="url(#depgraph-arrow-{name})"><title>{_esc(citing)} cites '
-                     f'{_esc(cited)}</title></path>')
+    for arrow in drawing.arrows:
+        parts.append(f'<path class="g-edge" d="{_path(arrow)}" '
+                     f'marker-end="url(#depgraph-arrow-{name})"><title>{_esc(arrow.citing)} '
+                     f'cites {_esc(arrow.cited)}</title></path>')
     if drawing.loose_top is not None:
         parts.append(f'<text class="g-caption" x="{MARGIN}" y="{drawing.loose_top + 8:.1f}">'
                      "Claims that cite no claim and that no claim cites</text>")
