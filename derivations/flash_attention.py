@@ -426,13 +426,13 @@ grad_S = Claim(
     "grad_S",
     "$\\mathrm{d}S = P \\circ (\\mathrm{d}P - D)$",
     given=(j_in_range,),
-    start=Sum(dP[i] * Derivative(p_of(i), z[j]), (i, 1, n)),
+    start=Sum(factors(dP[i], Derivative(p_of(i), z[j])), (i, 1, n)),
     steps=(
-        Step(Sum(dP[i] * factors(p_of(i), iverson(i, j) - p_of(j)), (i, 1, n)),
-             "the softmax Jacobian", "sum", using=(jacobian,)),
-        Step(factors(p_of(j), dP[j]) - p_of(j) * Sum(p_of(i) * dP[i], (i, 1, n)),
+        Step(Sum(factors(dP[i], p_of(i), iverson(i, j) - p_of(j)), (i, 1, n)),
+             "the softmax Jacobian", "unfold+sum", using=(jacobian,)),
+        Step(factors(p_of(j), dP[j]) - p_of(j) * Sum(factors(p_of(i), dP[i]), (i, 1, n)),
              "$[i = j]$ keeps the term $i = j$; $P_j$ leaves the second sum", "unfold+doit+sum"),
-        Step(factors(p_of(j), dP[j] - Sum(p_of(i) * dP[i], (i, 1, n))), "factor out $P_j$",
+        Step(factors(p_of(j), dP[j] - Sum(factors(p_of(i), dP[i]), (i, 1, n))), "factor out $P_j$",
              "unfold+expand"),
     ),
     note="One query row, scores $z = S_r$ and $P = \\operatorname{softmax}(z)$; the left side is"
@@ -469,27 +469,30 @@ class out_row(Notation):  # noqa: N801
 
 
 weights = softmax(z[k], k, n, j)
-lhs_rowsum = Sum(weights * grad_p(j, d_v), (j, 1, n))
-rowsum_hyp = induction_hypothesis(lhs_rowsum, Sum(dO[c] * out_row(c), (c, 1, d_v)))
+
+
+def paired(upto):
+    """sum_{c=1}^{upto} dO_c O_c."""
+    return Sum(factors(dO[c], out_row(c)), (c, 1, upto))
+
+
+lhs_rowsum = Sum(factors(weights, grad_p(j, d_v)), (j, 1, n))
+rowsum_hyp = induction_hypothesis(lhs_rowsum, paired(d_v))
+last = factors(dO[d_v + 1], out_row(d_v + 1))
 rowsum = Claim(
     "rowsum",
     "$D = \\operatorname{rowsum}(\\mathrm{d}O \\circ O)$: no $s \\times s$ matrix needed",
     start=lhs_rowsum,
-    steps=(Step(Sum(dO[c] * out_row(c), (c, 1, d_v)),
-                "by induction on the value width $d_v$", induction=Induction(
-                    d_v, 1,
-                    base_steps=(Step(Sum(dO[c] * out_row(c), (c, 1, 1)),
-                                     "one value coordinate", "unfold+doit+sum"),),
-                    step_steps=(
-                        Step(Sum(weights * grad_p(j, d_v), (j, 1, n))
-                             + dO[d_v + 1] * out_row(d_v + 1),
-                             "split off the last value coordinate", "unfold+align_sums"),
-                        Step(Sum(dO[c] * out_row(c), (c, 1, d_v)) + dO[d_v + 1] * out_row(d_v + 1),
-                             "induction hypothesis", using=(rowsum_hyp,)),
-                        Step(Sum(dO[c] * out_row(c), (c, 1, d_v + 1)), "the last coordinate"
-                             " joins the sum", "align_sums"),
-                    ),
-                    hypothesis=rowsum_hyp)),),
+    steps=(Step(paired(d_v), "by induction on the value width $d_v$", induction=Induction(
+        d_v, 1,
+        base_steps=(Step(paired(1), "one value coordinate", "unfold+doit+sum"),),
+        step_steps=(
+            Step(Sum(factors(weights, grad_p(j, d_v)), (j, 1, n)) + last,
+                 "split off the last value coordinate", "unfold+align_sums"),
+            Step(paired(d_v) + last, "induction hypothesis", using=(rowsum_hyp,)),
+            Step(paired(d_v + 1), "the last coordinate joins the sum", "unfold+align_sums"),
+        ),
+        hypothesis=rowsum_hyp)),),
     note="One query row: $D = \\sum_j P_j\\, \\mathrm{d}P_j$ (the term of $\\mathrm{d}S$) equals"
          " $\\mathrm{d}O \\cdot O$, $d_v$ products from the output the forward pass wrote,"
          " where $P_j = \\operatorname{softmax}(z)_j$, $\\mathrm{d}P = \\mathrm{d}O\\,V^\\top$"
@@ -556,7 +559,7 @@ io_lower = Claim(
     "io_lower",
     "FlashAttention moves at least $12 s^2 d_h^2 / M_{\\mathrm{sram}}$ elements",
     given=(io_cited,),
-    start=A_flash * M_sram,
+    start=factors(A_flash, M_sram),
     steps=(
         Step(MULTIPLIED, "Algorithm 1's traffic, times $M_{\\mathrm{sram}}$", "unfold+expand",
              using=(io_cited,)),
@@ -571,7 +574,7 @@ io_upper = Claim(
     "and at most $3 s^2 d_h (5 d_h + 6) / M_{\\mathrm{sram}}$:"
     " $\\Theta(s^2 d_h^2 / M_{\\mathrm{sram}})$",
     given=(io_cited, sram_range),
-    start=A_flash * M_sram,
+    start=factors(A_flash, M_sram),
     steps=(
         Step(MULTIPLIED, "Algorithm 1's traffic, times $M_{\\mathrm{sram}}$", "unfold+expand",
              using=(io_cited,)),

@@ -77,6 +77,8 @@ def test_backward_identities(claims):
     assert recompute["statement"].startswith(r"e^{{S}_{i,j} - L_{i}} =")
     assert recompute["where"] == [{"latex": r"L_{i} := \operatorname{LSE}\left({S}_{i,k}\right)"}]
     grad_s = claims["grad_S"]
+    assert grad_s["statement"].startswith(
+        r"\sum_{i=1}^{n} {\mathrm{d}P}_{i} \frac{\partial}{\partial {z}_{j}}")
     assert grad_s["statement"].endswith(
         r"= \operatorname{softmax}\left(\mathbf{z}\right)_{j} \left({\mathrm{d}P}_{j} -"
         r" \sum_{i=1}^{n} \operatorname{softmax}\left(\mathbf{z}\right)_{i} {\mathrm{d}P}_{i}"
@@ -84,7 +86,9 @@ def test_backward_identities(claims):
     assert "softmax-gradient:jacobian" in {p["ref"] for p in grad_s["premises"]}
     assert r"j \leq n" in _premises(grad_s)
     rowsum = claims["rowsum"]
-    assert rowsum["statement"].endswith(r"= \sum_{c=1}^{d_{v}} O_{c} {\mathrm{d}O}_{c}")
+    assert rowsum["statement"] == (
+        r"\sum_{j=1}^{n} \operatorname{softmax}\left(\mathbf{z}\right)_{j}"
+        r" \mathrm{d}P_{j} = \sum_{c=1}^{d_{v}} {\mathrm{d}O}_{c} O_{c}")
     assert claims["grad_V"]["statement"].endswith(r"= \sum_{i=1}^{n} {P}_{i,1} {\mathrm{d}O}_{i,1}")
     assert claims["grad_P"]["statement"].endswith(
         r"= \sum_{c=1}^{d_{v}} {V}_{1,c} {\mathrm{d}O}_{1,c}")
