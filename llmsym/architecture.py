@@ -552,7 +552,8 @@ FAMILIES: dict[str, Family] = {
                     "sliding_window_size"),
     "falcon": _family(_falcon, "apply_residual_connection_post_layernorm", "rope_scaling"),
     "gpt_neox": _family(_gpt_neox, "rotary_emb_base", "classifier_dropout", "use_cache",
-                        "hidden_dropout", "attention_probs_dropout_prob", "bos_token_id"),
+                        "hidden_dropout", "attention_probs_dropout_prob", "bos_token_id",
+                        "head_dim"),  # transformers' GPT-NeoX always uses d / h
     "olmo": _family(_olmo, "clip_qkv"),  # clipping is element-wise
     "starcoder2": _family(_starcoder2, "residual_dropout", "embedding_dropout", "norm_epsilon",
                           "mlp_type"),
