@@ -20,7 +20,7 @@ __all__ = ["__version__", "results"]
 def __getattr__(name: str) -> Any:
     """``llmsym.results`` without importing it at ``import llmsym``."""
     if name == "results":
-        from . import results
+        import importlib
 
-        return results
+        return importlib.import_module(".results", __name__)
     raise AttributeError(f"module 'llmsym' has no attribute {name!r}")

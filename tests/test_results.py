@@ -1,28 +1,20 @@
-"""llmsym.results and `llmsym export`: verified closed forms usable without SymPy."""
+"""llmsym.results: verified closed forms in code and notebooks, arguments checked, overflow-safe."""
 
 from __future__ import annotations
 
-import json
-import os
-import random
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
+import mpmath
 import numpy as np
 import pytest
-import sympy as sp
 
 from llmsym import results
-from llmsym.errors import UnknownName, UserError
-
-ROOT = Path(__file__).resolve().parent.parent
+from llmsym.errors import UnknownName, UnknownResult, UserError
 
 USER = """
 import numpy as np
 import sympy as sp
-from llmsym.model import Claim, Derivation, Measurement, NumericCheck, Result, Step
+from llmsym.derivation import Assumption, Claim, Derivation, Measurement, NumericCheck, Result, Step
 
 s = sp.Symbol("seq", integer=True, positive=True)
 h = sp.Symbol("heads", integer=True, positive=True)
@@ -37,7 +29,8 @@ def count(rng):
 
 DERIVATION = Derivation(
     id="user-results", title="User results", topic="User", gloss="two closed forms",
-    claims=(Claim("pairs", "pairs", start=h * pairs, steps=(Step(h * (s**2 + s) / 2, "expand"),)),
+    claims=(Claim("pairs", "pairs", start=h * pairs, steps=(Step(h * (s**2 + s) / 2, "expand"),),
+                  given=(Assumption("each query sees itself and every earlier key", "causal"),)),
             Claim("soft", "soft", start=sp.log(sp.exp(x) + 1),
                   steps=(Step(x + sp.log(1 + sp.exp(-x)), "factor e^x", "auto"),))),
     results=(Result("causal_pairs", h * pairs, (s, h), "query-key pairs under a causal mask",
@@ -57,20 +50,52 @@ def user_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def found(user_dir, tmp_path_factory):
-    return results.all(build_dir=tmp_path_factory.mktemp("b"), extra_dirs=(str(user_dir),))
+def where(user_dir, tmp_path_factory):
+    return {"build_dir": tmp_path_factory.mktemp("b"), "extra_dirs": (str(user_dir),),
+            "derivations": ("user-results",)}
 
 
-def test_results_carry_status_params_and_latex(found):
+@pytest.fixture(scope="module")
+def found(where):
+    return results.all(**where)
+
+
+def test_the_public_module_is_the_engine_module():
+    import llmsym
+    import llmsym.reuse.results
+
+    assert results is llmsym.reuse.results and llmsym.results is results
+
+
+def test_results_carry_status_params_premises_and_latex(found):
     r = found["causal_pairs"]
     assert r.params == ("seq", "heads") and r.derivation == "user-results"
     assert r.status == "proved" and r.units == "pairs"
-    assert r._repr_latex_().startswith("$") and "seq" in r.latex
+    assert r.domain("seq") == {"integer": True, "positive": True, "nonnegative": True,
+                               "real": True}
+    assert r.premises_text() == ["assumption: each query sees itself and every earlier key"]
+
+
+def test_a_short_plain_repr(found):
+    text = repr(found["causal_pairs"])
+    assert text == "<Result causal_pairs(seq, heads): pairs, proved>"
+    assert len(repr(found["softplus"])) < 80
+
+
+def test_latex_shows_the_whole_equation_and_a_key(found):
+    r = found["causal_pairs"]
+    latex = r._repr_latex_()
+    assert latex.startswith("$\\displaystyle \\operatorname{causal\\_pairs} = ")
+    assert r.latex in latex
+    md = r._repr_markdown_()
+    assert "| `seq` |" in md and "integer > 0" in md and "**proved**" in md
+    assert "$$ \\operatorname{causal\\_pairs} = " in md
 
 
 def test_counts_are_exact_integers(found):
     value = found["causal_pairs"].evaluate(seq=10**12, heads=3)
     assert value == 3 * (10**12) * (10**12 + 1) // 2 and isinstance(value, int)
+    assert found["causal_pairs"].evaluate(seq=np.int64(4), heads=1) == 10
 
 
 def test_numpy_call_is_vectorised(found):
@@ -80,13 +105,49 @@ def test_numpy_call_is_vectorised(found):
     np.testing.assert_allclose(got, np.log1p(np.exp(xs)) + np.sqrt(xs), rtol=1e-13)
 
 
-def test_bad_names_and_arguments(found, user_dir, tmp_path):
-    with pytest.raises(UnknownName, match="causal_pairs"):
-        results.get("causal_pair", build_dir=tmp_path, extra_dirs=(str(user_dir),))
-    with pytest.raises(UserError, match="missing heads"):
-        found["causal_pairs"](seq=3)
-    with pytest.raises(UserError, match="unknown bogus"):
-        found["softplus"](x=1.0, bogus=2)
+@pytest.mark.parametrize("value", [1000.0, 700.5, 1e5])
+def test_no_overflow_where_the_value_is_an_ordinary_number(found, value):
+    """log(1 + e^x) printed as written overflows at x = 1000; the verified identity
+    log(1 + e^x) = max(x, 0) + log1p(e^-|x|) does not. Reference: mpmath at 50 digits."""
+    mpmath.mp.dps = 50
+    want = float(mpmath.log(1 + mpmath.exp(value)) + mpmath.sqrt(value))
+    r = found["softplus"]
+    assert abs(r.evaluate(x=value) - want) <= 1e-12 * want
+    with np.errstate(over="raise"):
+        assert abs(float(r(x=np.array([value]))[0]) - want) <= 1e-12 * want
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    ({"seq": "4096", "heads": 1}, TypeError),
+    ({"seq": 1.5, "heads": 1}, TypeError),
+    ({"seq": True, "heads": 1}, TypeError),
+    ({"seq": -4096, "heads": 1}, ValueError),
+    ({"seq": 0, "heads": 1}, ValueError),
+    ({"seq": 3}, TypeError),
+    ({"seq": 3, "heads": 1, "bogus": 2}, TypeError),
+])
+def test_arguments_are_checked(found, kwargs, error):
+    with pytest.raises(error) as caught:
+        found["causal_pairs"].evaluate(**kwargs)
+    assert isinstance(caught.value, UserError)  # one line in the CLI, too
+
+
+@pytest.mark.parametrize("x, error", [(-1.0, ValueError), (float("nan"), ValueError),
+                                      ("1", TypeError), (1j, TypeError)])
+def test_real_arguments_are_checked(found, x, error):
+    with pytest.raises(error):
+        found["softplus"].evaluate(x=x)
+    with pytest.raises(error):
+        found["softplus"](x=np.array([1.0, x]) if not isinstance(x, str) else x)
+
+
+def test_unknown_names_are_lookup_errors(where):
+    with pytest.raises(KeyError) as caught:
+        results.get("causal_pair", **where)
+    assert isinstance(caught.value, (UnknownResult, UnknownName, LookupError))
+    assert "causal_pairs" in str(caught.value) and not str(caught.value).startswith("'")
+    with pytest.raises(TypeError):
+        results.get(None, **where)
 
 
 def test_status_turns_failed_when_the_derivation_fails(tmp_path):
@@ -94,113 +155,27 @@ def test_status_turns_failed_when_the_derivation_fails(tmp_path):
     folder.mkdir()
     # The same derivation with an impossible numeric tolerance: its check fails.
     (folder / "user_results.py").write_text(textwrap.dedent(USER.format(tolerance="-1.0")))
-    got = results.all(build_dir=tmp_path / "b", extra_dirs=(str(folder),))
+    got = results.all(build_dir=tmp_path / "b", extra_dirs=(str(folder),),
+                      derivations=("user-results",))
     assert got["causal_pairs"].status == "failed"
 
 
-def _export(fmt: str, out: Path, user_dir: Path, build: Path) -> None:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "llmsym",
-            "export",
-            "--format",
-            fmt,
-            "-o",
-            str(out),
-            "--derivations",
-            str(user_dir),
-            "--build-dir",
-            str(build),
-        ],
-        check=True,
-        cwd=ROOT,
-        capture_output=True,
-    )
+def test_a_derivation_displays_its_claims_premises_and_steps(where):
+    d = results.derivation("user-results", **where)
+    md = d._repr_markdown_()
+    assert "**(" in md and "pairs" in md and "*proved*" in md
+    assert "given assumption: each query sees itself" in md and "expand" in md
+    html = d._repr_html_()
+    assert html.count("<math") >= 4 and "[proved" in html
+    assert "<Derivation user-results" in repr(d)
+    assert "because" in str(d)
+    with pytest.raises(KeyError):
+        results.derivation("user-resluts", **where)
 
 
-@pytest.fixture(scope="module")
-def exported(user_dir, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("export")
-    _export("python", folder / "formulas.py", user_dir, folder / "b")
-    _export("json", folder / "results.json", user_dir, folder / "b")
-    return folder
-
-
-def test_export_is_deterministic(exported, user_dir, tmp_path):
-    _export("python", tmp_path / "again.py", user_dir, exported / "b")
-    assert (tmp_path / "again.py").read_bytes() == (exported / "formulas.py").read_bytes()
-
-
-def _reference_points(r, rng: random.Random) -> list[dict]:
-    """Points inside the result's domain: drawn by each symbol's assumptions, and kept
-    only where the NumPy evaluation is a finite real number."""
-    from llmsym.sampling import value_for
-
-    symbols = {str(s): s for s in r.expr.free_symbols}
-    kept = []
-    for _ in range(40):
-        kw = {}
-        for p in r.params:
-            sym = symbols.get(p)
-            if sym is not None and sym.is_integer:
-                kw[p] = rng.randint(1, 4096) if sym.is_positive else rng.randint(0, 1)
-            elif sym is not None:
-                kw[p] = float(value_for(sym, rng).as_real_imag()[0])
-            else:
-                kw[p] = rng.uniform(0.1, 0.9)
-        try:
-            with np.errstate(all="ignore"):
-                want = complex(r(**kw))
-        except (OverflowError, ZeroDivisionError, ValueError):
-            continue
-        if np.isfinite(want) and want.imag == 0:
-            kept.append(kw)
-        if len(kept) == 5:
-            break
-    return kept
-
-
-def test_exported_module_runs_without_sympy_and_agrees(exported, found):
-    rng = random.Random(7)
-    points = {name: _reference_points(r, rng) for name, r in found.items()}
-    assert all(points.values()), [n for n, p in points.items() if not p]
-    script = textwrap.dedent(f"""
-        import json, sys
-        sys.modules["sympy"] = None  # any attempt to import SymPy now fails
-        sys.path.insert(0, {str(exported)!r})
-        import formulas
-        points = json.loads(sys.stdin.read())
-        print(json.dumps({{n: [getattr(formulas, n)(**kw) for kw in pts]
-                          for n, pts in points.items()}}))
-    """)
-    proc = subprocess.run([sys.executable, "-c", script], input=json.dumps(points),
-                          capture_output=True, text=True, check=True,
-                          env={**os.environ, "PYTHONPATH": ""})
-    values = json.loads(proc.stdout)
-    assert set(values) == set(found)
-    for name, r in found.items():
-        for kw, got in zip(points[name], values[name], strict=True):
-            want = float(r(**kw))
-            assert abs(got - want) <= 1e-12 * max(1.0, abs(want)), (name, kw, got, want)
-            if r.integer:
-                assert got == r.evaluate(**kw)
-
-
-def test_exported_docstrings_name_formula_source_and_status(exported):
-    text = (exported / "formulas.py").read_text()
-    assert "Source:  llmsym derivation user-results (claim pairs)" in text
-    assert "Status:  proved" in text and "LaTeX:" in text
-    assert "import sympy" not in text
-
-
-def test_json_export_shape(exported, found):
-    data = json.loads((exported / "results.json").read_text())
-    assert set(data) == {"results"}
-    assert {r["name"] for r in data["results"]} == set(found)
-    for row in data["results"]:
-        assert {"name", "latex", "sympy", "params", "doc", "status", "derivation"} <= set(row)
-        assert isinstance(row["params"], list)
-        # the JSON's srepr rebuilds the very expression
-        assert sp.srepr(found[row["name"]].expr) == row["sympy"]
+def test_configure_sets_where_results_come_from(where):
+    try:
+        results.configure(build_dir=where["build_dir"], extra_dirs=where["extra_dirs"])
+        assert results.get("causal_pairs", derivations=("user-results",)).status == "proved"
+    finally:
+        results.configure()
