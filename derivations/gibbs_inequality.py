@@ -1,16 +1,16 @@
 """Gibbs' inequality: log x <= x - 1, hence KL(p || q) >= 0, with equality only at q = p.
 
 Main results
-    gap_above_one    g(e^y) >= y^2/2 for y >= 0, where g(x) = x - 1 - log x
-    gap_below_one    g(e^-w) >= e^-w w^2/2 for w >= 0
+    gap_above_one    g(e^k) >= k^2/2 for k >= 0, where g(x) = x - 1 - log x
+    gap_below_one    g(e^-k) >= e^-k k^2/2 for k >= 0
     gibbs            sum p = sum q = 1  ⊢  KL(p || q) >= 0
     kl_as_gaps       sum p = sum q = 1  ⊢  KL(p || q) = sum_i p_i g(q_i/p_i)
     self_divergence  KL(p || p) = 0
 
-The lemma is proved without appeal to convexity. Every x > 0 is e^y or e^{-w}
-with y, w >= 0, and in both cases g is an exponential series whose terms are
-all non-negative: g(e^y) - y^2/2 = sum_{m>=3} y^m/m! and
-g(e^{-w}) - e^{-w} w^2/2 = e^{-w} sum_{m>=1} w^{m+2}/((m+2) m!). So g(x) > 0
+The lemma is proved without appeal to convexity. Every x > 0 is e^k or e^{-k}
+with k >= 0, and in both cases g is an exponential series whose terms are
+all non-negative: g(e^k) - k^2/2 = sum_{m>=3} k^m/m! and
+g(e^{-k}) - e^{-k} k^2/2 = e^{-k} sum_{m>=1} k^{m+2}/((m+2) m!). So g(x) > 0
 unless x = 1, and by kl_as_gaps KL(p || q) = 0 exactly when q_i = p_i for every i.
 
 Run on its own: ``python derivations/gibbs_inequality.py``.
@@ -69,8 +69,7 @@ m = Symbol("m", integer=True, positive=True)  # series index
 p = IndexedBase("p", positive=True)  # the target distribution
 q = IndexedBase("q", positive=True)  # the model distribution
 x = Symbol("x", positive=True)
-y = Symbol("y", nonnegative=True)  # x = e^y >= 1
-w = Symbol("w", nonnegative=True)  # x = e^{-w} <= 1
+kappa = Symbol("kappa", nonnegative=True)  # |log x|: x = e^kappa >= 1 or x = e^-kappa <= 1
 
 # --- Premises ------------------------------------------------------------------------
 p_sums_to_one = Hypothesis(Eq(Sum(p[i], (i, 1, n)), 1), "$p$ is a distribution")
@@ -80,32 +79,35 @@ NORMALISED = (p_sums_to_one, q_sums_to_one)
 # --- The lemma: g(x) = x - 1 - log x >= min(1, x) (log x)^2 / 2 ----------------------
 gap_above_one = Claim(
     "gap_above_one",
-    "$\\log x \\le x - 1$ for $x = e^y \\ge 1$, with room $y^2/2$",
-    start=gibbs_gap(exp(y)),
+    "$\\log x \\le x - 1$ for $x = e^{\\kappa} \\ge 1$, with room $\\kappa^2/2$",
+    start=gibbs_gap(exp(kappa)),
     steps=(
-        Step(exp(y) - 1 - y, "definition of $g$; $\\log e^y = y$", "unfold"),
-        Step(y**2 / 2 + series(y**m / factorial(m), m, 3),
-             "the exponential series $e^y = \\sum_{m \\ge 0} y^m/m!$", "unfold+doit"),
-        Step(y**2 / 2, "a series of non-negative terms", "nonneg", rel=">="),
+        Step(exp(kappa) - 1 - kappa, "definition of $g$; $\\log e^{\\kappa} = \\kappa$", "unfold"),
+        Step(kappa**2 / 2 + series(kappa**m / factorial(m), m, 3),
+             "the exponential series $e^{\\kappa} = \\sum_{m \\ge 0} \\kappa^m/m!$",
+             "unfold+doit"),
+        Step(kappa**2 / 2, "a series of non-negative terms", "nonneg", rel=">="),
     ),
     on_sheet=False,
-    note="Positive for $y > 0$: $g(x) > 0$ for $x > 1$.",
+    note="Positive for $\\kappa > 0$: $g(x) > 0$ for $x > 1$.",
 )
 
 gap_below_one = Claim(
     "gap_below_one",
-    "$\\log x \\le x - 1$ for $x = e^{-w} \\le 1$, with room $e^{-w} w^2/2$",
-    start=gibbs_gap(exp(-w)),
+    "$\\log x \\le x - 1$ for $x = e^{-\\kappa} \\le 1$, with room $e^{-\\kappa}\\kappa^2/2$",
+    start=gibbs_gap(exp(-kappa)),
     steps=(
-        Step(exp(-w) - 1 + w, "definition of $g$; $\\log e^{-w} = -w$", "unfold"),
-        Step(exp(-w) * (w**2 / 2 + series(w ** (m + 2) / ((m + 2) * factorial(m)), m, 1)),
-             "$1 + (w - 1)e^w = \\sum_{m \\ge 0} w^{m+2} / ((m + 2)\\, m!)$ from the"
-             " exponential series", "unfold+doit"),
-        Step(exp(-w) * w**2 / 2, "$e^{-w}$ times a series of non-negative terms", "nonneg",
-             rel=">="),
+        Step(exp(-kappa) - 1 + kappa, "definition of $g$; $\\log e^{-\\kappa} = -\\kappa$",
+             "unfold"),
+        Step(exp(-kappa) * (kappa**2 / 2
+                            + series(kappa ** (m + 2) / ((m + 2) * factorial(m)), m, 1)),
+             "$1 + (\\kappa - 1)e^{\\kappa} = \\sum_{m \\ge 0} \\kappa^{m+2} / ((m + 2)\\, m!)$"
+             " from the exponential series", "unfold+doit"),
+        Step(exp(-kappa) * kappa**2 / 2, "$e^{-\\kappa}$ times a series of non-negative terms",
+             "nonneg", rel=">="),
     ),
     on_sheet=False,
-    note="Every $x > 0$ is $e^y$ or $e^{-w}$ with $y, w \\ge 0$: so"
+    note="Every $x > 0$ is $e^{\\kappa}$ or $e^{-\\kappa}$ with $\\kappa \\ge 0$: so"
          " $g(x) \\ge \\min(1, x)(\\log x)^2/2 \\ge 0$, and $g(x) = 0$ only at $x = 1$.",
 )
 
@@ -138,7 +140,8 @@ kl_as_gaps = Claim(
              "both distributions sum to one", "unfold+sum", using=NORMALISED),
     ),
     note="Each $p_i\\, g(q_i/p_i) \\ge 0$, and $g(x) > 0$ for $x \\ne 1$ (the room"
-         " $y^2/2$, $e^{-w}w^2/2$ above): $\\operatorname{KL}(p \\| q) = 0 \\iff q = p$.",
+         " $\\kappa^2/2$, $e^{-\\kappa}\\kappa^2/2$ above): $\\operatorname{KL}(p \\| q) = 0"
+         " \\iff q = p$.",
 )
 
 self_divergence = Claim(
@@ -170,7 +173,7 @@ def _room_check(sign: int):
         with mpmath.workdps(50):
             for t in ts:
                 gap = _mp_gap(mpmath.exp(sign * mpmath.mpf(float(t))))
-                room = float(formula(**{"y" if sign > 0 else "w": float(t)}))
+                room = float(formula(kappa=float(t)))
                 worst = max(worst, float((room - gap) / gap))  # the bound must hold
                 if t < 1e-2:
                     worst = max(worst, float(abs(gap - room) / gap) - 2 * float(t))  # tight
@@ -245,17 +248,18 @@ DERIVATION = Derivation(
     ),
     claims=(gap_above_one, gap_below_one, gibbs, kl_as_gaps, self_divergence),
     checks=(
-        NumericCheck("room-above", _room_check(+1), "$g(e^y) \\ge y^2/2$ in 50-digit"
-                     " arithmetic, tight as $y \\to 0$.", claim="gap_above_one"),
-        NumericCheck("room-below", _room_check(-1), "$g(e^{-w}) \\ge e^{-w}w^2/2$ in 50-digit"
-                     " arithmetic, tight as $w \\to 0$.", claim="gap_below_one"),
+        NumericCheck("room-above", _room_check(+1), "$g(e^{\\kappa}) \\ge \\kappa^2/2$ in"
+                     " 50-digit arithmetic, tight as $\\kappa \\to 0$.", claim="gap_above_one"),
+        NumericCheck("room-below", _room_check(-1), "$g(e^{-\\kappa}) \\ge"
+                     " e^{-\\kappa}\\kappa^2/2$ in 50-digit arithmetic, tight as"
+                     " $\\kappa \\to 0$.", claim="gap_below_one"),
         NumericCheck("kl", check_kl, "KL from the formula against 50-digit mpmath; never"
                      " negative.", claim="gibbs", side="start"),
         NumericCheck("gaps", check_gaps, "$\\sum_i p_i\\, g(q_i/p_i)$ against 50-digit KL.",
                      claim="kl_as_gaps"),
     ),
-    notation={x: "a positive real number", y: "$\\log x$ for $x \\ge 1$",
-              w: "$-\\log x$ for $x \\le 1$"},
+    notation={x: "a positive real number", kappa: "$|\\log x|$, the distance of $x > 0$ from 1"
+              " on a log scale"},
     sources=(
         "Cover and Thomas, Elements of Information Theory, 2nd ed. (2006), section 2.6: the"
         " information inequality and its equality case.",
