@@ -68,6 +68,15 @@ class LlmLatexPrinter(LatexPrinter):
             expr = sp.Mul(*rest, evaluate=False)
         return super()._print_Mul(expr)
 
+    def _print_Sum(self, expr):
+        text = super()._print_Sum(expr)
+        body = expr.function
+        if not isinstance(body, sp.Add) and getattr(body, "precedence", None) == \
+                sp.printing.precedence.PRECEDENCE["Add"]:  # a sum kept in order (``terms``)
+            inner = self._print(body)
+            text = text[: len(text) - len(inner)] + r"\left(%s\right)" % inner
+        return text
+
     def _print_log(self, expr, exp=None):
         arg = expr.args[0]
         if arg.is_Symbol or (arg.is_Integer and arg > 0):

@@ -243,6 +243,9 @@ def _apply(expr: Any, rules: list) -> Any:
         return expr.applyfunc(lambda e: _apply(e, rules))
     for lhs, rhs in rules:
         expr = expr.xreplace({lhs: rhs}) if not isinstance(lhs, sp.Add) else expr.subs(lhs, rhs)
+    if not expr.has(sp.Sum, Notation) and not any(
+            sp.sympify(lhs).has(sp.Sum, Notation) for lhs, _ in rules):
+        return expr.subs([(lhs, rhs) for lhs, rhs in rules])  # no sums to line up: done
     for prepare in (lambda e: e, tactics.unfold):
         expr = tactics.sum_normal(prepare(expr))
         for lhs, rhs in rules:

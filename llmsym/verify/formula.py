@@ -34,6 +34,9 @@ class OneBased:
         self.values = values
 
     def __getitem__(self, index: Any) -> Any:
+        indices = index if isinstance(index, tuple) else (index,)
+        if any(int(i) < 1 for i in indices):
+            raise IndexError(f"entry {index} of a vector indexed from 1")
         if isinstance(index, tuple):
             return self.values[tuple(int(i) - 1 for i in index)]
         return self.values[int(index) - 1]
@@ -46,7 +49,13 @@ class Formula:
     """A SymPy expression called with keyword arguments; vectors are read 1-based."""
 
     def __init__(self, expr: Any, label: str = "") -> None:
-        self.expr = unfold(expr) if not isinstance(expr, sp.MatrixBase) else expr.applyfunc(unfold)
+        if isinstance(expr, sp.MatrixBase):  # a labelled matrix prints by name: plain here
+            expr = sp.ImmutableMatrix(expr).applyfunc(unfold)
+        elif isinstance(expr, sp.Basic) and expr.atoms(sp.MatrixBase):
+            expr = expr.xreplace({m: sp.ImmutableMatrix(m) for m in expr.atoms(sp.MatrixBase)})
+        self.expr = unfold(expr) if not isinstance(expr, sp.MatrixBase) else expr
+        if isinstance(self.expr, sp.MatrixExpr) and not isinstance(self.expr, sp.MatrixBase):
+            self.expr = self.expr.doit()
         self.label = label
         items = list(self.expr) if isinstance(self.expr, sp.MatrixBase) else [self.expr]
         symbols, vectors = set(), set()

@@ -310,8 +310,8 @@ def claim_view(claim: Claim, derivation: Derivation, numbers: dict, notation: di
         premises.append({"latex": latex, "text": "", "kind": PremiseKind.HYPOTHESIS.value,
                          "label": "range", "ref": None, "key": ""})
     symbols = displayed_symbols(claim.start) | displayed_symbols(claim.end)
-    for p in claim.given:
-        if p.is_formula:
+    for p in claim.given:  # a citation prints as "by (n.k)": its symbols are not shown
+        if p.is_formula and p.kind is not PremiseKind.REFERENCE:
             symbols |= displayed_symbols(p.statement)
     where = _where(claim, derivation, symbols)
     prev, steps = claim.start, []
