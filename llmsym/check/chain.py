@@ -267,6 +267,16 @@ def _eliminated(rules: list, before: list, after: list) -> tuple[tuple[Any, bool
     return tuple(out)
 
 
+def _bound_indices(exprs: list) -> set:
+    """The summation indices of some expressions (with notation unfolded)."""
+    out: set = set()
+    for e in exprs:
+        for item in (list(e) if isinstance(e, sp.MatrixBase) else [e]):
+            for s in tactics.unfold(item).atoms(sp.Sum, sp.Product):
+                out |= {lim[0] for lim in s.limits}
+    return out
+
+
 def _differentiated(e: Any) -> Any:
     """Derivatives taken, where SymPy can."""
     if not e.has(sp.Derivative, sp.Subs):
@@ -284,7 +294,7 @@ def _atom(e: Any) -> bool:
     return isinstance(e, sp.Indexed) and all(i.is_Integer for i in e.indices)
 
 
-def relation_substitution(given: tuple[Premise, ...]) -> dict:
+def relation_substitution(given: tuple[Premise, ...], bound: set = frozenset()) -> dict:
     """Relations between symbols as substitutions that build them in.
 
     ``a >= b`` (``a`` a symbol) becomes ``a = b + δ`` with ``δ >= 0`` (``> 0`` when
@@ -298,6 +308,12 @@ def relation_substitution(given: tuple[Premise, ...]) -> dict:
         if not p.is_formula or p.is_rewrite:
             continue
         rel = p.statement
+        if not isinstance(rel, (sp.GreaterThan, sp.StrictGreaterThan, sp.LessThan,
+                                sp.StrictLessThan)):
+            continue  # True, Ne, ...: a premise the checker does not build in
+        if bound & {i for side in rel.args for ix in side.atoms(sp.Indexed)
+                    for i in ix.free_symbols - {ix.base.label}}:
+            continue  # m >= z_j for each j: j is a sum's index here, not one entry
         big, small = _ordered(rel)
         strict = isinstance(rel, (sp.StrictGreaterThan, sp.StrictLessThan))
         integer = bool(big.is_integer and small.is_integer)
@@ -341,9 +357,11 @@ def prepare(prev: Any, step: Step, given: tuple[Premise, ...] = (),
     """Apply a link's hypotheses, relations and definitions to its two lines."""
     token = tactics.DEFINITIONS.set(definitions)
     try:
-        relations = relation_substitution(given + tuple(
-            u for u in step.using if isinstance(u, Premise)))
         before = [_sym(prev), _sym(step.expr)]
+        relations = relation_substitution(given + tuple(
+            u for u in step.using if isinstance(u, Premise)), _bound_indices(before))
+        if relations:  # built into notation too: unfold it first
+            before = [tactics.unfold(e) for e in before]
         rules = rewrite_rules(step)
         a, b = (_apply(e, rules) for e in before)
         constraints = _eliminated(rules, before, [a, b])
@@ -452,7 +470,8 @@ def prove_inequality(a: Any, b: Any, step: Step, note) -> str:
     gap = tactics.difference(b, a) if step.rel == "<=" else tactics.difference(a, b)
     if step.certificate is not None:
         note("certificate")
-        used = prove_equal(gap, tactics.apply("unfold", step.certificate), "auto", note)
+        hint = step.tactic if step.tactic not in ("monotone", "nonneg", "certificate") else "auto"
+        used = prove_equal(gap, tactics.apply("unfold", step.certificate), hint, note)
         if not tactics.nonneg(step.certificate):
             raise StepFailure(
                 "the certificate is not shown to be non-negative", residual=_short(step.certificate)

@@ -86,14 +86,35 @@ def sum_normal(expr: Any) -> Any:
             body = visit(e.function)
             k = _canon(body)
             return sp.Add(*_sum_parts(sp.Sum(body.xreplace({var: k}), (k, lo, hi))))
-        if isinstance(e, sp.Sum):  # nested sums: normalise the innermost first
-            inner = sp.Sum(visit(e.function), e.limits[0])
-            return visit(sp.Sum(visit(inner), *e.limits[1:]))
+        if isinstance(e, sp.Sum):  # several limits (SymPy merges nested sums into one)
+            return _multi_sum(visit(e.function), e.limits)
         if e.args and not isinstance(e, (sp.Indexed, sp.IndexedBase)):
             return e.func(*[visit(a) for a in e.args])
         return e
 
     return sp.expand(visit(expr))
+
+
+def _multi_sum(body: Any, limits: tuple) -> Any:
+    """A sum over several limits, linearised: canonical indices (innermost lowest), split over
+    the terms of its body, factors free of every index pulled out. Kept as one multi-limit
+    sum (rebuilding nested sums would make SymPy merge them again, without end)."""
+    height = max((1 + _height(s.function) for s in body.atoms(sp.Sum)), default=0)
+    while len(_CANON) <= height + len(limits):
+        _CANON.append(sp.Dummy(f"k{len(_CANON)}", integer=True))
+    renamed, new_limits = {}, []
+    for level, (var, lo, hi) in enumerate(limits):
+        k = _CANON[height + level]
+        renamed[var] = k
+        new_limits.append((k, lo.xreplace(renamed), hi.xreplace(renamed)))
+    body = sp.expand(body.xreplace(renamed))
+    variables = {lim[0] for lim in new_limits}
+    parts = []
+    for term in sp.Add.make_args(body):
+        inner = [f for f in sp.Mul.make_args(term) if f.free_symbols & variables]
+        outer = [f for f in sp.Mul.make_args(term) if not f.free_symbols & variables]
+        parts.append(sp.Mul(*outer) * sp.Sum(sp.Mul(*inner), *new_limits))
+    return sp.Add(*parts)
 
 
 def merge_sums(expr: Any) -> Any:
@@ -578,7 +599,8 @@ def nonneg(e: Any, depth: int = 0) -> bool:
         return e.args[0].is_extended_real is True
     if isinstance(e, sp.Sum) and len(e.limits) == 1:
         var, lo, hi = e.limits[0]
-        if not nonneg(sp.expand(hi - lo + 1), depth + 1):
+        if not (hi.is_infinite and hi.is_extended_positive) and \
+                not nonneg(sp.expand(hi - lo + 1), depth + 1):
             return False
         # the index's sign as the lower bound shows it, and nothing more
         sign = {"positive": True} if lo.is_positive else {}

@@ -19,6 +19,7 @@ writes it: ``z[1]`` is the first entry.
 
 from __future__ import annotations
 
+import functools
 import random
 from typing import Any
 
@@ -45,6 +46,18 @@ class OneBased:
         return len(self.values)
 
 
+def _max(*args: Any) -> Any:
+    import numpy as np
+
+    return functools.reduce(np.maximum, args)
+
+
+def _min(*args: Any) -> Any:
+    import numpy as np
+
+    return functools.reduce(np.minimum, args)
+
+
 class Formula:
     """A SymPy expression called with keyword arguments; vectors are read 1-based."""
 
@@ -68,7 +81,8 @@ class Formula:
         self.params = tuple(str(a.label if isinstance(a, sp.IndexedBase) else a)
                             for a in self._args)
         self._vectors = {str(v.label) for v in vectors}
-        self._fn = sp.lambdify(self._args, self.expr, modules=["numpy", "mpmath", "math"])
+        self._fn = sp.lambdify(self._args, self.expr,
+                               modules=[{"Max": _max, "Min": _min}, "numpy", "mpmath", "math"])
 
     def __call__(self, **kwargs: Any) -> Any:
         missing = [p for p in self.params if p not in kwargs]

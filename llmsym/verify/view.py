@@ -310,7 +310,7 @@ def claim_view(claim: Claim, derivation: Derivation, numbers: dict, notation: di
         premises.append({"latex": latex, "text": "", "kind": PremiseKind.HYPOTHESIS.value,
                          "label": "range", "ref": None, "key": ""})
     symbols = displayed_symbols(claim.start) | displayed_symbols(claim.end)
-    for p in claim.given:  # a citation prints as "by (n.k)": its symbols are not shown
+    for p in premises_of(claim, derivation):  # a citation prints "by (n.k)": no symbols
         if p.is_formula and p.kind is not PremiseKind.REFERENCE:
             symbols |= displayed_symbols(p.statement)
     where = _where(claim, derivation, symbols)
