@@ -48,6 +48,7 @@ class Page(HTMLParser):
         self.scripts: list[str] = []
         self.tags: list[str] = []
         self.meta: dict[str, str] = {}  # http-equiv or name -> content
+        self.tooltips: list[str] = []  # the text of <title> inside SVG (plain text only)
         self.feed(source)
         self.close()
 
@@ -91,6 +92,8 @@ class Page(HTMLParser):
     def handle_data(self, data):
         if self._inside("script"):
             self.scripts.append(data)
+        elif self._inside("svg") and self._inside("title"):
+            self.tooltips.append(data)
         elif not (self._inside("math") or self._inside("style")):
             self.text.append(data)
 
@@ -182,6 +185,11 @@ def test_no_raw_latex_outside_math(sheet):
     text = "".join(sheet[3].text)
     assert not re.search(r"\\[A-Za-z]+|\\[,;!: ]|\$|\^\{|_\{", text), re.findall(
         r".{30}(?:\\[A-Za-z]+|\$|\^\{|_\{).{30}", text)[:5]
+    # tooltips hold plain text only: formulas there are Unicode (R_{Θ,pos} where Unicode has
+    # no such subscript letters), never LaTeX
+    tips = "".join(sheet[3].tooltips)
+    assert tips and not re.search(r"\\[A-Za-z]+|\$", tips), re.findall(
+        r".{30}(?:\\[A-Za-z]+|\$).{30}", tips)[:5]
 
 
 def test_no_external_resource(sheet):
@@ -316,6 +324,26 @@ def test_a_claim_citing_a_failed_claim_shows_both_statuses(report):
 
 def test_claims_with_equal_statuses_show_no_difference(source):
     assert "its own chain" not in source
+
+
+def _text_premises(d):
+    claim(d, "shift")["premises"] += [
+        {"kind": "assumption", "latex": "", "text": r"H = \operatorname{diag}(\kappa_1, \dots)",
+         "label": "the Hessian is diagonal", "ref": None, "key": ""},
+        {"kind": "hypothesis", "latex": "", "text": "$p(x) > 0$ for every $x$",
+         "label": "", "ref": None, "key": ""},
+        {"kind": "assumption", "latex": "", "text": "backward costs twice the forward pass",
+         "label": "", "ref": None, "key": ""}]
+
+
+def test_a_premise_given_as_text_is_a_formula_or_prose(report):
+    source = html_page(edited(report, _text_premises), INFO)
+    given = re.search(r'id="softmax-shift:shift".*?<p class="given">(.*?)</p>', source,
+                      re.S).group(1)
+    assert "<mi>κ</mi>" in given and "diag" in given  # LaTeX text: a formula
+    assert "for every <math><mi>x</mi></math>" in given  # prose with formulas
+    assert "backward costs twice the forward pass" in given  # plain words stay words
+    assert "\\" not in "".join(Page(given).text)
 
 
 # ---------------------------------------------------------------------------

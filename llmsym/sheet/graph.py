@@ -38,7 +38,7 @@ GAP_X, GAP_Y = 16, 44  # between nodes of a layer, between layers (layers down t
 GAP_STACK, GAP_RIGHT = 10, 56  # the same when the layers run to the right
 WIDE, NARROW = 1200, 360  # px: rows of components no wider than this (unless one is wider)
 MARGIN = 8
-CHAR_W = 5.9  # an average character of the 11 px sans-serif labels, for cutting titles
+CHAR_W = 6.3  # a generous average character of the 11 px sans-serif labels, for cutting titles
 SWEEPS = 12
 
 # Status kinds (llmsym.derivation.Kind values) as the colour classes the page's CSS knows.
@@ -53,7 +53,8 @@ class Node:
 
     id: str
     number: str = ""
-    title: str = ""
+    title: str = ""  # plain text, for the tooltip
+    runs: tuple = ()  # the title to draw: (text, "" | "sub" | "sup") pieces; empty: ``title``
     status: str = "missing"
     label: str = ""
     own: str = ""
@@ -392,6 +393,50 @@ def cut(text: str, room: float) -> str:
     return text if len(text) <= most else text[: most - 1].rstrip() + "\u2026"
 
 
+_SCRIPT = re.compile(r"([_^])(\{[^{}]*\}|\([^()]*\)|[\w']+|\S)")
+
+
+def script_runs(text: str) -> list[tuple[str, str]]:
+    """A formula's Unicode text (``llmsym.texmath.to_text``) split into plain pieces and the
+    scripts it could not raise (``R_{Θ,pos}``, ``e^(u/T)``), to draw those as tspans.
+
+    >>> script_runs("R_{Θ,pos} q")
+    [('R', ''), ('Θ,pos', 'sub'), (' q', '')]
+    """
+    runs: list[tuple[str, str]] = []
+    last = 0
+    for match in _SCRIPT.finditer(text):
+        if match.start() > last:
+            runs.append((text[last:match.start()], ""))
+        body = match.group(2)
+        if body[0] in "{(" and len(body) > 1:
+            body = body[1:-1] if body[0] == "{" else body
+        runs.append((body, "sub" if match.group(1) == "_" else "sup"))
+        last = match.end()
+    if last < len(text):
+        runs.append((text[last:], ""))
+    return runs
+
+
+def _runs_svg(runs: tuple, room: float) -> str:
+    """Tspans for the pieces (scripts smaller, shifted), cut with an ellipsis to ``room``."""
+    out, used, shift = [], 0.0, 0
+    for text, kind in runs:
+        width = CHAR_W * (0.75 if kind else 1.0)
+        take = text[: max(0, int((room - used) / width))]
+        short = len(take) < len(text)
+        if short:
+            take = take[:-1].rstrip() + "\u2026" if take else "\u2026"
+        want = {"sub": 3, "sup": -4}.get(kind, 0)
+        size = ' font-size="8.5"' if kind else ""
+        out.append(f'<tspan dy="{want - shift}"{size}>{_esc(take)}</tspan>')
+        shift = want
+        used += len(take) * width
+        if short:
+            break
+    return "".join(out)
+
+
 def _node_svg(n: Node) -> str:
     colour = STATUS_CLASS.get(n.status, "bad")
     differs = n.own and n.own != n.status
@@ -407,7 +452,8 @@ def _node_svg(n: Node) -> str:
             f'<rect class="g-node g-{colour}" x="{n.x:.1f}" y="{n.y:.1f}" '
             f'width="{NODE_W}" height="{NODE_H}" rx="5"/>{mark}'
             f'<text x="{n.x + 7:.1f}" y="{n.y + 15:.1f}" class="g-num">{_esc(head)}</text>'
-            f'<text x="{n.x + 7:.1f}" y="{n.y + 30:.1f}">{_esc(cut(n.title, NODE_W - 12))}</text>')
+            f'<text x="{n.x + 7:.1f}" y="{n.y + 30:.1f}">'
+            f'{_runs_svg(n.runs or ((n.title, ""),), NODE_W - 14)}</text>')
     if n.href:
         return f'<a href="{_esc(n.href)}">{body}</a>'
     return f"<g>{body}</g>"

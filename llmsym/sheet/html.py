@@ -99,6 +99,16 @@ def formula_text(latex: str) -> str:
     return _text("text", str(latex))
 
 
+def premise_filter(text: str, where: str = "") -> Any:
+    """A premise given as text: prose when it has ``$...$`` formulas or no LaTeX command,
+    else a formula (``llmsym.derivation.Premise`` takes LaTeX text for a non-formula
+    assumption, ``r"q_i \\perp k_i"``)."""
+    text = str(text or "")
+    if "$" not in text and re.search(r"\\[A-Za-z]", text):
+        return math_filter(text, where)
+    return prose_filter(text, where)
+
+
 def cited_name(using: str) -> str:
     """The claim a step uses, when the step names one as ``(name)``; else ''."""
     match = re.fullmatch(r"\(([A-Za-z_][A-Za-z0-9_]*)\)", str(using).strip())
@@ -120,20 +130,46 @@ def numeric_latex(figure: dict[str, Any]) -> str:
 # ---------------------------------------------------------------------------
 
 
-def claim_links(report: Any, graph: Any) -> dict[str, dict[str, Any]]:
-    """Per claim anchor: its own chain's status, the claims it cites and those citing it."""
+def status_text(status: Any) -> str:
+    """A status as plain text: ``proved for d_sq = 1..3``."""
     from .arrange import status_mark
 
-    nodes = {n["id"]: n for n in graph.nodes}
+    return plain_filter(status_mark(status)["text"])
+
+
+def title_runs(title: str, where: str) -> tuple:
+    """A title as pieces for the graph: prose as it is, formulas as Unicode text with the
+    scripts Unicode cannot raise marked (see :func:`llmsym.sheet.graph.script_runs`)."""
+    from ..texmath.prose import split_math
+    from .graph import script_runs
+
+    runs: list[tuple[str, str]] = []
+    for piece, is_math in split_math(title or ""):
+        if is_math:
+            runs += script_runs(str(_convert("text", piece, f"the title of {where}")))
+        else:
+            runs.append((piece, ""))
+    return tuple(runs)
+
+
+def claim_links(report: Any, graph: Any) -> dict[str, dict[str, Any]]:
+    """Per claim anchor: its own chain's status, its title and status as plain text (for
+    tooltips), the claims it cites and those citing it."""
+    from .arrange import status_mark
+
+    nodes = {}
     links: dict[str, dict[str, Any]] = {}
     for node in graph.nodes:
         ident, _, name = node["id"].partition(":")
         own = report.derivation(ident).own_status(name)
-        links[node["id"]] = {"own": own, "own_mark": status_mark(own),
-                             "cites": [], "cited_by": []}
+        state = report.claim_state(ident, name).status
+        title = str(_convert("prose_text", node["title"], f"the title of {node['id']}"))
+        nodes[node["id"]] = {**node, "title_text": title, "label_text": status_text(state)}
+        links[node["id"]] = {"own": own, "own_mark": status_mark(own), "title_text": title,
+                             "label_text": status_text(state), "cites": [], "cited_by": []}
     for citing, cited in graph.edges:
-        target = nodes.get(cited, {"id": cited, "number": "", "title": cited,
-                                   "status": "missing", "label": "not verified in this run"})
+        target = nodes.get(cited, {"id": cited, "number": "", "title": cited, "title_text": cited,
+                                   "status": "missing", "label_text": "not verified in this run"})
         links[citing]["cites"].append(target)
         if cited in links:
             links[cited]["cited_by"].append(nodes[citing])
@@ -168,10 +204,10 @@ def dependency_svg(context: dict[str, Any], links: dict[str, dict[str, Any]]) ->
 
     nodes = []
     for n in context["graph"].nodes:
-        own = links[n["id"]]["own"]
-        title = str(_convert("prose_text", n["title"], f"the title of {n['id']}"))
-        nodes.append({**n, "title": title, "href": "#" + n["id"],
-                      "own": own.kind.value, "own_label": own.label})
+        link = links[n["id"]]
+        nodes.append({**n, "title": link["title_text"], "runs": title_runs(n["title"], n["id"]),
+                      "label": link["label_text"], "href": "#" + n["id"],
+                      "own": link["own"].kind.value, "own_label": status_text(link["own"])})
     edges = context["graph"].edges
     return {name: graph.svg(graph.layout(nodes, edges, width), name)
             for name, width in (("wide", graph.WIDE), ("narrow", graph.NARROW))}
@@ -207,6 +243,7 @@ def environment(folder: Path | None = None) -> Any:
         keep_trailing_newline=True,
     )
     env.filters.update(math=math_filter, prose=prose_filter, plain=plain_filter,
+                       premise=premise_filter,
                        formula_text=formula_text, numeric_latex=numeric_latex,
                        cited_name=cited_name)
     return env
