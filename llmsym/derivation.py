@@ -170,8 +170,8 @@ class Premise:
     """Something a claim rests on and does not check.
 
     ``statement`` is a SymPy relation (``Eq``, ``Ge``, ...) or, for an assumption
-    that is not a formula, LaTeX text (``r"q_i \\perp k_i"``). ``label`` says it in
-    a few words. ``ref`` names the cited claim of a reference, ``"derivation-id:claim"``.
+    that is not a formula, prose with ``$...$`` math (``"$q_i$ and $k_i$ are
+    independent"``). ``label`` says it in a few words. ``ref`` names the cited claim of a reference, ``"derivation-id:claim"``.
     A hypothesis used in a step (``using=``) is a left-to-right rewrite rule; a
     relation between symbols (``n >= w``, ``beta < 1``) given to a claim restricts
     every link of that claim, for proofs and for random points alike.
@@ -203,7 +203,7 @@ def Hypothesis(statement: Any, label: str = "") -> Premise:  # noqa: N802 - read
 
 
 def Assumption(statement: Any, label: str = "") -> Premise:  # noqa: N802
-    """A modelling assumption, e.g. ``Assumption(r"q_i \\perp k_i", "independent components")``."""
+    """A modelling assumption, e.g. ``Assumption("$q_i$, $k_i$ independent", "independence")``."""
     return Premise(statement, label, PremiseKind.ASSUMPTION)
 
 

@@ -224,12 +224,21 @@ def _range_premises(expr: Any) -> list[str]:
     return out
 
 
+def _prose(text: str) -> str:
+    """A premise written in words is prose with ``$...$`` math; one written as bare LaTeX
+    (a backslash command and no dollar) is taken as a formula in words."""
+    if "$" not in text and "\\" in text:
+        return f"${text}$"
+    return text
+
+
 def premise_view(p: Premise) -> dict[str, Any]:
     if p.is_formula:
         latex = to_latex(p.statement)
     else:
         latex = ""
-    return {"latex": latex, "text": "" if p.is_formula else p.statement, "kind": p.kind.value,
+    return {"latex": latex, "text": "" if p.is_formula else _prose(p.statement),
+            "kind": p.kind.value,
             "label": p.label, "ref": p.ref,
             "key": sp.srepr(p.statement) if p.is_formula else ""}
 
