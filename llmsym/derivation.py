@@ -171,7 +171,8 @@ class Premise:
 
     ``statement`` is a SymPy relation (``Eq``, ``Ge``, ...) or, for an assumption
     that is not a formula, prose with ``$...$`` math (``"$q_i$ and $k_i$ are
-    independent"``). ``label`` says it in a few words. ``ref`` names the cited claim of a reference, ``"derivation-id:claim"``.
+    independent"``). ``label`` says it in a few words. ``ref`` names the cited claim of a
+    reference, ``"derivation-id:claim"``.
     A hypothesis used in a step (``using=``) is a left-to-right rewrite rule; a
     relation between symbols (``n >= w``, ``beta < 1``) given to a claim restricts
     every link of that claim, for proofs and for random points alike.
