@@ -62,7 +62,7 @@ z = IndexedBase("z", real=True)  # the scores of one query row
 v = IndexedBase("v", real=True)  # one coordinate of the values, v_j for key j
 m = IndexedBase("m", real=True)  # running reference after each block (running maximum)
 mt = IndexedBase(Named("m_tilde", r"\tilde{m}", real=True), real=True)  # a block's reference
-nb = IndexedBase("n", integer=True)  # block boundaries: block i holds keys n_{i-1}+1 .. n_i
+nb = IndexedBase("n", integer=True, nonnegative=True)  # keys in the first i blocks
 d_v = Symbol("d_v", integer=True, positive=True)  # value width of a head
 S = IndexedBase("S", real=True)  # scores QK^T / sqrt(d_k), rows are queries
 L_row = Symbol("L_i", real=True)  # the log-sum-exp FlashAttention-2 stores for row i
@@ -74,8 +74,8 @@ dP = IndexedBase(Named("dP", r"\mathrm{d}P", real=True), real=True)  # dLoss/dP
 
 # --- Notation: block sums and the running state ---------------------------------------------
 def block_sum(body, t):
-    """sum over the keys of block t (n_{t-1} + 1 .. n_t) of ``body`` (in j)."""
-    return Sum(body, (j, nb[t - 1] + 1, nb[t]))
+    """sum over the keys of block t (n_{t-1} + 1 .. n_t, from key 1 for the first) of ``body``."""
+    return Sum(body, (j, 1 if t == 1 else nb[t - 1] + 1, nb[t]))
 
 
 class BlockNotation(Notation):
@@ -216,34 +216,33 @@ DEFINITIONS = (
 )
 
 # --- Claims: the forward pass for any number of blocks ----------------------------------------
-seen_ell = Sum(exp(z[j] - m[i]), (j, nb[0] + 1, nb[i]))
-seen_u = Sum(exp(z[j] - m[i]) * v[j], (j, nb[0] + 1, nb[i]))
+seen_ell = Sum(exp(z[j] - m[i]), (j, 1, nb[i]))
+seen_u = Sum(exp(z[j] - m[i]) * v[j], (j, 1, nb[i]))
 ell_hyp = induction_hypothesis(fa_ell(i), seen_ell)
 u_hyp = induction_hypothesis(fa_u(i), seen_u)
 
 
 def exactness(name, title, state, update, body, hyp, block, on_sheet):
     """``state_i = sum over the keys seen of body``, by induction on the number of blocks."""
-    later = Sum(body.xreplace({i: nxt}), (j, nb[0] + 1, nb[i]))
+    later = Sum(body.xreplace({i: nxt}), (j, 1, nb[i]))
     return Claim(
         name, title, start=state(i),
-        steps=(Step(Sum(body, (j, nb[0] + 1, nb[i])), "by induction on the number of blocks",
+        steps=(Step(Sum(body, (j, 1, nb[i])), "by induction on the number of blocks",
                     induction=Induction(
                         i, 1,
-                        base_steps=(Step(Sum(body.xreplace({i: 1}), (j, nb[0] + 1, nb[1])),
+                        base_steps=(Step(Sum(body.xreplace({i: 1}), (j, 1, nb[1])),
                                          "the first block, moved to the reference $m_1$",
                                          "unfold+sum"),),
                         step_steps=(
-                            Step(terms(factors(rescale(nxt), state(i)),
-                                       factors(lift(nxt), block(nxt))),
+                            Step(rescale(nxt) * state(i) + lift(nxt) * block(nxt),
                                  "the update", using=(update,)),
-                            Step(terms(factors(rescale(nxt), Sum(body, (j, nb[0] + 1, nb[i]))),
-                                       factors(lift(nxt), block(nxt))),
+                            Step(rescale(nxt) * Sum(body, (j, 1, nb[i]))
+                                 + lift(nxt) * block(nxt),
                                  "induction hypothesis", using=(hyp,)),
                             Step(later + Sum(body.xreplace({i: nxt}), (j, nb[i] + 1, nb[nxt])),
                                  "both parts moved to the reference $m_{i+1}$: the old one"
                                  " cancels", "unfold+sum"),
-                            Step(Sum(body.xreplace({i: nxt}), (j, nb[0] + 1, nb[nxt])),
+                            Step(Sum(body.xreplace({i: nxt}), (j, 1, nb[nxt])),
                                  "block $i + 1$ follows the keys seen", "join_sums"),
                         ),
                         hypothesis=hyp)),),
@@ -264,12 +263,11 @@ fa2_output = Claim(
     steps=(
         Step(seen_u / seen_ell, "both running sums are exact", "expand",
              using=(numerator, normaliser)),
-        Step(Sum(exp(z[j]) * v[j], (j, nb[0] + 1, nb[i])) / Sum(exp(z[j]), (j, nb[0] + 1, nb[i])),
+        Step(Sum(exp(z[j]) * v[j], (j, 1, nb[i])) / Sum(exp(z[j]), (j, 1, nb[i])),
              "$e^{-m_i}$ cancels", "sum+cancel"),
     ),
-    note="The right side is $\\sum_j \\operatorname{softmax}(z)_j v_j$ over the $n_i - n_0$"
-         " keys of the first $i$ blocks ($n_0 = 0$): attention, without an $s \\times s$"
-         " matrix.",
+    note="The right side is $\\sum_j \\operatorname{softmax}(z)_j v_j$ over the $n_i$ keys of"
+         " the first $i$ blocks: attention, without an $s \\times s$ matrix.",
 )
 
 o_hyp = induction_hypothesis(fa_o(i), fa_u(i) / fa_ell(i))
@@ -282,11 +280,10 @@ schedules_agree = Claim(
         base_steps=(Step(fa_u(1) / fa_ell(1), "both are the first block, normalised",
                          "unfold+cancel"),),
         step_steps=(
-            Step(terms(factors(fa_ell(i), rescale(nxt), fa_o(i)),
-                       factors(lift(nxt), block_pv(nxt))) / fa_ell(nxt),
+            Step((fa_ell(i) * rescale(nxt) * fa_o(i) + lift(nxt) * block_pv(nxt)) / fa_ell(nxt),
                  "FlashAttention-1's update", using=(o_update,)),
-            Step(terms(factors(rescale(nxt), fa_u(i)), factors(lift(nxt), block_pv(nxt)))
-                 / fa_ell(nxt), "induction hypothesis $O_i = U_i/\\ell_i$: $\\ell_i$ cancels",
+            Step((rescale(nxt) * fa_u(i) + lift(nxt) * block_pv(nxt)) / fa_ell(nxt),
+                 "induction hypothesis $O_i = U_i/\\ell_i$: $\\ell_i$ cancels",
                  "unfold+cancel", using=(o_hyp,)),
             Step(fa_u(nxt) / fa_ell(nxt), "FlashAttention-2's update of $U$", "unfold+cancel",
                  using=(u_update,)),
@@ -371,7 +368,7 @@ def out_entry(row, col):
 
 
 chain_rule_V = Sum(Sum(dO[i, c] * Derivative(out_entry(i, c), V[1, 1]), (c, 1, d_v)), (i, 1, n))
-chain_rule_P = Sum(Sum(dO[i, c] * Derivative(out_entry(i, c), P[1, 1]), (c, 1, d_v)), (i, 1, n))
+chain_rule_P = Sum(Sum(dO[i, c] * Derivative(out_entry(i, c), P[1, 1]), (i, 1, n)), (c, 1, d_v))
 
 grad_V = Claim(
     "grad_V",
@@ -615,13 +612,12 @@ def check_numerator(rng: np.random.Generator, formula) -> Measurement:
     worst, cases = 0.0, 0
     for _ in range(15):
         keys = int(rng.integers(1, 20))
-        scores, values = rng.normal(size=keys) * 3, rng.normal(size=keys)
-        bounds = _blocks(rng, keys)
+        scores, values = rng.normal(size=keys + 3) * 3, rng.normal(size=keys + 3)
+        bounds = _blocks(rng, keys)  # the last 3 entries are not keys of the row
         refs = rng.normal(size=len(bounds)) * 3 + 2
         block_refs = rng.normal(size=len(bounds)) * 3 + 2
         for t, (_, acc) in enumerate(_fa2_loop(scores, values, bounds, refs, block_refs), 1):
-            got = float(formula(z=scores, v=values, m=refs[1:], i=t,
-                                n={x - 1: b for x, b in enumerate(bounds)}))
+            got = float(formula(z=scores, v=values, m=refs[1:], i=t, n=bounds[1:]))
             worst = max(worst, abs(got - acc) / max(1.0, abs(acc)))
             cases += 1
     return Measurement(worst, cases, 1e-12, "U_i of the FlashAttention-2 updates (plain Python,"
@@ -639,7 +635,9 @@ def check_output(rng: np.random.Generator, formula) -> Measurement:
         q, kk = rng.normal(size=(1, width)) * 3, rng.normal(size=(keys, width)) * 3
         values = rng.normal(size=(keys, 1))
         scores = (q @ kk.T / np.sqrt(width))[0]
-        claimed = float(formula(z=scores, v=values[:, 0], i=1, n={-1: 0, 0: keys}))
+        z_row = np.r_[scores, rng.normal(size=3) * 3]  # entries after n_1 are not keys
+        v_row = np.r_[values[:, 0], rng.normal(size=3)]
+        claimed = float(formula(z=z_row, v=v_row, i=1, n=[keys]))
         for schedule in ("fa1", "fa2"):
             got = flash_attention(q, kk, values, int(rng.integers(1, 8)), schedule=schedule)
             worst = max(worst, abs(float(got[0, 0]) - claimed))
