@@ -1,6 +1,6 @@
 # llmsym — two commands on a fresh machine: `make pdf` and `make test`.
-# Both install what is missing first (a .venv with the package, the TeX toolchain),
-# and are quick when everything is already there.
+# Both install what is missing first (a .venv with the package, Debian's TeX toolchain; for the
+# tests also Chromium), and are quick when everything is already there.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -9,10 +9,11 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TEX_PACKAGES := texlive-latex-base texlive-latex-recommended texlive-latex-extra \
                 texlive-fonts-recommended lmodern latexmk poppler-utils
+BROWSER_PACKAGES := chromium
 
-.PHONY: setup tex pdf test bench lint mutation clean
+.PHONY: setup tex browser pdf test test-fast bench lint mutation clean
 
-setup: $(STAMP) tex
+setup: $(STAMP) tex browser
 
 # Reinstall only when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -24,26 +25,40 @@ $(STAMP): pyproject.toml
 # Debian's TeX Live and poppler, installed only when a tool is missing.
 tex:
 	@if command -v latexmk >/dev/null && command -v pdflatex >/dev/null \
-	    && command -v pdftotext >/dev/null && command -v pdffonts >/dev/null; then :; else \
+	    && command -v pdftotext >/dev/null && command -v pdffonts >/dev/null \
+	    && command -v pdfinfo >/dev/null; then :; else \
 	  echo "Installing TeX Live and poppler-utils (Debian packages)"; \
 	  $(SUDO) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $(TEX_PACKAGES); \
 	fi
 
-pdf: setup
+# Debian's Chromium, for the tests that render the HTML sheet in a real browser.
+browser:
+	@if command -v chromium >/dev/null; then :; else \
+	  echo "Installing Chromium (Debian package, for the browser tests)"; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $(BROWSER_PACKAGES); \
+	fi
+
+pdf: $(STAMP) tex
 	$(PY) -m llmsym build
 
+# The whole suite, the installed-wheel test included (tests/test_wheel.py).
 test: setup
 	$(PY) -m pytest
 
+# Everything but the tests marked slow (the full mutation run).
+test-fast: setup
+	$(PY) -m pytest -m "not slow"
+
 bench: setup
-	$(PY) -m llmsym.bench
+	$(PY) tools/bench.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check llmsym derivations tests
+	$(VENV)/bin/ruff check llmsym derivations tests tools
 
 mutation: setup
 	$(PY) -m llmsym mutate
 
 clean:
-	rm -rf build .pytest_cache .ruff_cache
+	rm -rf build dist .pytest_cache .ruff_cache

@@ -1,23 +1,25 @@
-"""``llmsym calc`` per preset, in a fresh process each time (target: under 0.5 s, warm cache)."""
+"""``llmsym calc`` per preset, in a fresh process each time (target: under 0.5 s, warm cache).
+
+The check cache is the one ``$LLMSYM_BUILD_DIR`` names (``tools/bench.py`` points it at a
+warm folder); the first run, untimed, fills it if it is cold.
+"""
 
 from __future__ import annotations
 
-import json
 import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
-
-DATA = Path(__file__).resolve().parent.parent / "data" / "presets.json"
 
 
 def run() -> list[tuple[str, float, str]]:
-    presets = sorted(k for k in json.loads(DATA.read_text()) if not k.startswith("_"))
+    from llmsym.presets import presets
+
+    names = sorted(presets())
     command = [sys.executable, "-m", "llmsym", "calc", "--json", "--preset"]
-    subprocess.run(command + [presets[0]], capture_output=True)  # warm the check cache
+    subprocess.run(command + [names[0]], capture_output=True)  # warm the check cache
     rows = []
-    for name in presets:
+    for name in names:
         times = []
         for _ in range(3):
             started = time.perf_counter()
