@@ -14,14 +14,10 @@ True
 
 from __future__ import annotations
 
-import ast
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..verify.report import LoadFailure
-
-FIELDS = ("id", "title", "topic")
 
 
 @dataclass
@@ -40,51 +36,15 @@ class Entry:
                 "status": self.status, "source": str(self.path)}
 
 
-def _derivation_call(tree: ast.Module) -> ast.Call | None:
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == "DERIVATION" for t in node.targets):
-            value = node.value
-            if isinstance(value, ast.Call):
-                return value
-    return None
-
-
-def _parse_tail(source: str, path: Path) -> ast.Module:
-    """The file from its ``DERIVATION =`` line on (parsing all of it costs 10x more)."""
-    found = re.search(r"^DERIVATION\s*=", source, re.MULTILINE)
-    if found:
-        try:
-            return ast.parse(source[found.start():], filename=str(path))
-        except SyntaxError:
-            pass  # parse the whole file, for the error's true line number
-    return ast.parse(source, filename=str(path))
-
-
 def read_literal(path: Path) -> Entry | LoadFailure | None:
-    """The entry from the file's text; a LoadFailure for a syntax error; None if not literal."""
-    try:
-        source = path.read_text(encoding="utf-8")
-        tree = _parse_tail(source, path)
-    except SyntaxError as exc:
-        return LoadFailure(str(path), exc.lineno, f"SyntaxError: {exc.msg}")
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        return LoadFailure(str(path), None, f"cannot read the file: {exc}")
-    call = _derivation_call(tree)
-    if call is None:
-        return None
-    found: dict = {}
-    for kw in call.keywords:
-        if kw.arg in FIELDS + ("order",):
-            try:
-                found[kw.arg] = ast.literal_eval(kw.value)
-            except ValueError:
-                return None
-    if not all(isinstance(found.get(k), str) for k in FIELDS):
-        return None
-    order = found.get("order", 100)
-    return Entry(found["id"], found["title"], found["topic"],
-                 order if isinstance(order, int) else 100, path)
+    """The entry from the file's text (:func:`llmsym.verify.loader.read_header`); a LoadFailure
+    for a syntax error; None when the keywords are not literal."""
+    from ..verify.loader import read_header
+
+    got = read_header(path)
+    if got is None or isinstance(got, LoadFailure):
+        return got
+    return Entry(got.id, got.title, got.topic, got.order, got.path)
 
 
 def _imported(path: Path) -> Entry | LoadFailure:
