@@ -71,6 +71,13 @@ def vector(name: str, bold: str, **assumptions) -> Vector:
     return Vector(Named(name, bold, **assumptions), **assumptions)
 
 
+class group(terms):  # noqa: N801
+    """A sum in the order given, in parentheses (a factor of a product)."""
+
+    def _latex(self, printer) -> str:
+        return r"\left(%s\right)" % terms._latex(self, printer)
+
+
 class dot(Notation):  # noqa: N801 - named like the operation it prints
     """``dot(a_i, b_i, i, n)`` = sum_{i=1}^n a_i b_i, printed ``a . b`` (bold vectors)."""
 
@@ -414,7 +421,7 @@ expected_query_variance = Claim(
              "unfold+expect+sum"),
         Step(sigma_k**2 * Sum(Var(q[i]) + Expect(q[i]) ** 2, (i, 1, d)),
              "definition of Var", "unfold+sum"),
-        Step(factors(d, sigma_k**2, terms(sigma_q**2, mu_q**2)),
+        Step(factors(d, sigma_k**2, group(sigma_q**2, mu_q**2)),
              "query components have mean $\\mu_q$ and variance $\\sigma_q^2$", "unfold+sum",
              using=(query_mean, query_var)),
     ),
