@@ -477,8 +477,6 @@ DERIVATION = Derivation(
         PRIOR: "the prior: the probability of a parameter value before the data",
         LIK: "the likelihood: the probability of the data $\\mathcal{D}$ under a parameter"
              " value",
-        mu: "the probability that one trial succeeds (a question answered correctly, a sample"
-            " passing)",
         n_tr: "number of independent trials (questions of an evaluation)",
         k_tr: "number of successes among the trials",
         alpha0: "first parameter of a Beta prior (prior successes)",

@@ -34,6 +34,8 @@ GLOSSARY: dict[str, str] = {
     "q": "a probability distribution over the same outcomes (the model)",
     "x": "a real number (the argument of a scalar function)",
     "y": "the target outcome (an index in 1..n)",
+    "\\mu": "the probability that one trial succeeds (a question answered correctly, a sample"
+    " passing)",
     # training
     "\\eta": "learning rate",
     "D": "number of training tokens",
