@@ -103,6 +103,15 @@ def test_an_unusable_cache_folder_is_a_warning(where, tmp_path):
     assert one_line(proc).startswith("llmsym: warning: cannot write the check cache")
 
 
+def test_calc_warns_about_an_unusable_cache_too(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    proc = run_cli("calc", "--preset", "gpt2", env={"LLMSYM_BUILD_DIR": str(blocker)})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.startswith("llmsym: warning: cannot write the check cache")
+    assert "124,439,808" in proc.stdout
+
+
 def test_unwritable_build_folder(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")

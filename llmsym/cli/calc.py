@@ -63,10 +63,13 @@ def calc(preset, config_file, seq, batch, dtype, context, gpu, as_json, extra_di
     from ..reuse import results
     from ..reuse.calc import run
     from .commands import build_folder
-    from .options import check_folders
+    from .options import cache_problem, check_folders
 
     out = Output(quiet=quiet)
     check_folders(extra_dirs)
+    problem = "" if no_cache else cache_problem(build_folder(build_dir))
+    if problem:
+        out.problem(f"llmsym: warning: {problem}")
     results.configure(build_dir=build_folder(build_dir), extra_dirs=extra_dirs,
                       use_cache=not no_cache, progress=out.progress("verified"))
     try:

@@ -82,6 +82,21 @@ def check_folders(extra_dirs: tuple[str, ...]) -> tuple[str, ...]:
     return extra_dirs
 
 
+def cache_problem(build_dir: Path) -> str:
+    """Why the check cache under ``build_dir`` cannot be written ('' when it can)."""
+    import os
+
+    folder = build_dir / "cache"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        return f"cannot write the check cache in {folder}: {exc.strerror or exc}"
+    return ""
+
+
 # --- decorators ------------------------------------------------------------------
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
