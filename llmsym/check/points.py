@@ -31,7 +31,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from ..notation import unfold
+from ..notation import Expect, unfold
 
 PRECISION = 40  # decimal digits for evaluation
 SMALL_SIZE = 5  # most integer sizes are drawn from 1..SMALL_SIZE
@@ -188,6 +188,8 @@ def evaluate(e: Any, point: Point, bound: dict | None = None) -> Any:
         return point.entry(e, index)
     if isinstance(e, (sp.Sum, sp.Product)):
         return _series(e, point, bound)
+    if isinstance(e, Expect):  # an expectation of random symbols has no value at a point
+        raise Undefined("an expectation")
     if e.func in _UNARY and len(e.args) == 1:
         x = evaluate(e.args[0], point, bound)
         if e.func is sp.log and x == 0:
