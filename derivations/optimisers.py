@@ -34,19 +34,17 @@ from llmsym.derivation import (
     Step,
     induction_hypothesis,
 )
-from llmsym.notation import Expect as _Expect
-from llmsym.notation import Named, Notation, deterministic, factors, held, terms, unfold
-
-
-class Expect(_Expect):
-    """E[.] that declines a numeric value at once. A workaround: at a random point the checker's
-    screening otherwise builds and evaluates the whole line in SymPy before finding that an
-    expectation has no value there (about 0.1-0.5 s per point). The engine should skip
-    screening for lines with an opaque E[.]; then this class can go."""
-
-    def _eval_evalf(self, prec):
-        raise TypeError("an expectation has no value at a random point")
-
+from llmsym.notation import (
+    Expect,
+    Named,
+    Notation,
+    deterministic,
+    factors,
+    held,
+    minus,
+    terms,
+    unfold,
+)
 
 # --- Symbols -------------------------------------------------------------------
 t = Symbol("t", integer=True, positive=True)  # the step number
@@ -187,7 +185,7 @@ moment_bias = Claim(
              "the expected moment as a weighted sum", using=(moment_sum,)),
         Step(geometric_line, "geometric sum: $\\sum_{s=1}^{t} \\beta_1^{t-s} = "
              "(1 - \\beta_1^t)/(1 - \\beta_1)$, as $\\beta_1 \\ne 1$", "geometric+together"),
-        Step(factors(correction, g_bar), "cancel $1 - \\beta_1 > 0$", "cancel"),
+        Step(factors(correction, g_bar), "cancel $1 - \\beta_1 > 0$", "unfold+cancel"),
     ),
     note="Kingma and Ba, section 3. Early on ($\\beta_1^t$ near 1) $m_t$ is far below the "
          "mean gradient because it started at $m_0 = 0$. A constant gradient $g_s = \\bar g$ is "
@@ -205,7 +203,7 @@ bias_correction = Claim(
         Step(Expect(m(t)) / correction, "definition of $\\hat m_t$; linearity of $\\mathbb{E}$",
              "definition+expect"),
         Step(unbiased_line, "the bias of $m_t$", using=(moment_bias,)),
-        Step(g_bar, "cancel $1 - \\beta_1^t > 0$", "cancel"),
+        Step(g_bar, "cancel $1 - \\beta_1^t > 0$", "unfold+cancel"),
     ),
     where=(M_HAT,),
     note="Likewise $\\mathbb{E}[\\hat v_t] = \\mathbb{E}[g^2]$ when the second moments of the "
@@ -231,7 +229,8 @@ adamw = Claim(
     "adamw",
     "AdamW shrinks the weights, then takes the Adam step",
     start=theta[t - 1] - eta * (u + lam * theta[t - 1]),
-    steps=(Step((1 - eta * lam) * theta[t - 1] - eta * u, "collect $\\theta_{t-1}$", "expand"),),
+    steps=(Step(minus(factors(1 - eta * lam, theta[t - 1]), factors(eta, u)),
+                "collect $\\theta_{t-1}$", "unfold+expand"),),
     on_sheet=False,
     note="$u_t = \\hat m_t/(\\sqrt{\\hat v_t} + \\epsilon)$. The decay never passes through "
          "$\\hat m_t$ or $\\hat v_t$; adding $\\lambda_{\\mathrm{wd}}\\theta$ to the gradient "

@@ -246,7 +246,7 @@ is_distribution = Hypothesis(Eq(Sum(pi[y, x], (y, 1, n)), 1),
                              "$\\pi(\\cdot|x)$ is a distribution")
 gibbs_statement = Eq(J(pi, x), beta * log(Z[x]) - beta * KL(pi[y, x], pi_star[y, x], y, n),
                      evaluate=False)
-penalised = minus(r[x, y], beta * log(pi[y, x] / pi_ref[y, x]))
+penalised = r[x, y] - beta * log(pi[y, x] / pi_ref[y, x])  # a plain sum: bracketed in products
 
 expected_reward = Claim(
     "expected_reward",
@@ -279,7 +279,7 @@ clip_above = Claim(
     given=(gains, above),
     start=clipped_term,
     steps=(
-        Step(factors(terms(1, clip_eps), advantage), "$\\mathrm{clip} = 1 + \\epsilon$ there, and "
+        Step(factors(1 + clip_eps, advantage), "$\\mathrm{clip} = 1 + \\epsilon$ there, and "
              "the clipped "
              "term is the smaller", "unfold"),
     ),
@@ -310,8 +310,8 @@ gae_recursion = Claim(
     start=A(t),
     steps=(
         Step(gae_sum, "definition of $\\hat A_t$", "unfold"),
-        Step(delta[t] + gamma * lam * Sum((gamma * lam) ** (s - t - 1) * delta[s],
-                                          (s, t + 1, length)),
+        Step(terms(delta[t], gamma * lam * Sum((gamma * lam) ** (s - t - 1) * delta[s],
+                                                (s, t + 1, length))),
              "split off $s = t$; $(\\gamma\\lambda)^{s-t} = \\gamma\\lambda"
              "(\\gamma\\lambda)^{s-t-1}$", "align_sums"),
         Step(terms(delta[t], gamma * lam * A(t + 1)), "definition of $\\hat A_{t+1}$", "unfold"),
@@ -322,20 +322,20 @@ gae_recursion = Claim(
          "horizon $|y|$.",
 )
 
-unrolled = (Sum((gamma * lam) ** j * delta[t + j], (j, 0, kk - 1))
-            + (gamma * lam) ** kk * A(t + kk))
+unrolled = terms(Sum((gamma * lam) ** j * delta[t + j], (j, 0, kk - 1)),
+                 (gamma * lam) ** kk * A(t + kk))
 hypothesis = induction_hypothesis(A(t), unrolled)
 by_induction = Induction(
     kk, 0,
     base_steps=(Step(A(t), "nothing unrolled", "doit"),),
     step_steps=(
         Step(unrolled, "induction hypothesis", using=(hypothesis,)),
-        Step(Sum((gamma * lam) ** j * delta[t + j], (j, 0, kk - 1))
-             + (gamma * lam) ** kk * (delta[t + kk] + gamma * lam * A(t + kk + 1)),
+        Step(terms(Sum((gamma * lam) ** j * delta[t + j], (j, 0, kk - 1)),
+                   (gamma * lam) ** kk * (delta[t + kk] + gamma * lam * A(t + kk + 1))),
              "one more step of the recursion, at $t + k$ (definition of $\\hat A$)",
              "unfold+align_sums+powsimp"),
-        Step(Sum((gamma * lam) ** j * delta[t + j], (j, 0, kk))
-             + (gamma * lam) ** (kk + 1) * A(t + kk + 1),
+        Step(terms(Sum((gamma * lam) ** j * delta[t + j], (j, 0, kk)),
+                   (gamma * lam) ** (kk + 1) * A(t + kk + 1)),
              "the new term joins the sum", "align_sums+powsimp"),
     ),
     hypothesis=hypothesis,

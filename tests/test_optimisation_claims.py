@@ -79,12 +79,14 @@ def test_minibatch_covariance_is_proved_for_every_batch_size(report):
     cov = claims["covariance"]
     assert cov["statement"] == (r"\operatorname{Cov}\left[{\hat{g}}_{i}, {\hat{g}}_{i'}\right]"
                                 r" = \frac{{\Sigma}_{i,i'}}{b}")
+    assert cov["status"]["kind"] == "proved"  # for every b: no size was fixed
     refs = {p["ref"] for p in cov["premises"] if p["kind"] == "reference"}
-    assert refs == {"minibatch:sum_covariance"}
-    labels = {p["label"] for p in cov["premises"]}
-    assert "a new draw is independent of the earlier ones" in labels
-    steps = [s for s in report.derivation("minibatch").steps if s.claim == "sum_covariance"]
-    assert {s.part for s in steps} >= {"base 1", "step 1", "statement"}
+    assert refs == {"minibatch:row"}
+    latex = {p["latex"] for p in cov["premises"]}
+    assert (r"\operatorname{Cov}\left[{g}_{j,i}, {g}_{k,i'}\right] = "
+            r"\Sigma_{i,i'} \delta_{j k}") in latex or any(
+        "delta_{j k}" in x for x in latex), latex  # independent draws, inherited
+    assert any(p["label"] == "$j$ is one of the $b$ draws" for p in cov["premises"])
 
 
 def test_the_best_step_and_the_noise_scale(report):
@@ -135,8 +137,8 @@ def test_a_wrong_bias_is_refused():
 
 def test_a_covariance_of_sigma_over_b_squared_is_refused():
     m = _module("minibatch")
-    planted = Claim("planted", "Σ/b²", start=m.covariance.steps[1].expr,
-                    steps=(Step(m.Sigma[m.i, m.i2] / m.b**2, "wrong", "cancel"),))
+    planted = Claim("planted", "Σ/b²", start=m.covariance.steps[2].expr,
+                    steps=(Step(m.Sigma[m.i, m.i2] / m.b**2, "wrong", "sum"),))
     assert not _proved(planted, m)
 
 
