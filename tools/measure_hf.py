@@ -22,8 +22,9 @@ How each figure is measured
     forward_flops_causal
                     forward_flops with the attention products counted over the query/key
                     pairs a causal (sliding-window) mask keeps, sum_i min(i, W) instead of
-                    s^2 pairs: forward - A + A * pairs / s^2, A = attention_matmul_flops.
-                    Derived from the measured A, not counted by torch.
+                    s^2 pairs: forward - A + sum over layers of (A / L) * pairs_l / s^2,
+                    A = attention_matmul_flops (every layer's attention products have one
+                    shape). Derived from the measured A, not counted by torch.
     decode_flops    after the prefill above (T = s tokens in the cache), the FlopCounterMode
                     total of one more token at position s. It attends to min(T + 1, W) keys
                     (transformers keeps W - 1 keys of a sliding-window layer and appends the
@@ -266,6 +267,22 @@ def causal(forward: int, attention: int, s: int, window: int | None) -> int:
     return forward - attention + attention * pairs // (s * s)
 
 
+def causal_per_layer(forward: int, attention: int, s: int, per_layer: list, raw: dict) -> int:
+    """causal() layer by layer: every layer's attention products have the same shapes (one
+    head count and head width for all layers of these families), so each layer does
+    attention / L of them; a sliding layer keeps sum_i min(i, W) pairs, a full one s(s+1)/2."""
+    n = len(per_layer)
+    if attention % n:
+        raise SystemExit(f"attention FLOPs {attention} do not split evenly over {n} layers")
+    each = attention // n
+    kept = 0
+    for window in per_layer:
+        pairs = sum(min(i, window or i) for i in range(1, s + 1))
+        assert (each * pairs) % (s * s) == 0
+        kept += each * pairs // (s * s)
+    return forward - attention + kept
+
+
 def windows(raw: dict, config) -> list[int | None]:
     """The sliding window of each layer as transformers applies it (None = full)."""
     types = getattr(config, "layer_types", None) or ["full_attention"] * config.num_hidden_layers
@@ -316,14 +333,8 @@ def measure_fixture(folder: Path, seqs, params_only: bool = False) -> dict:
     for s in seqs:
         r = results[str(s)]
         r["decode_context"] = s  # T: tokens in the cache before the decode step
-        # forward_flops_causal needs one window for the whole model's attention FLOPs.
-        ws = set(per_layer_window)
-        if len(ws) == 1:
-            r["forward_flops_causal"] = causal(r["forward_flops"], r["attention_matmul_flops"],
-                                               s, per_layer_window[0])
-        else:
-            r["forward_flops_causal"] = None
-            r["forward_flops_causal_note"] = "layers mix windows; see per-layer windows"
+        r["forward_flops_causal"] = causal_per_layer(
+            r["forward_flops"], r["attention_matmul_flops"], s, per_layer_window, raw)
     return dict(
         family=folder.name,
         dtype=str(CPU_DTYPE if moe else DTYPE).removeprefix("torch."),

@@ -106,6 +106,63 @@ def random_config(rng: np.random.Generator) -> DecoderConfig:
     )
 
 
+def random_architecture(rng: np.random.Generator, attention: str = "any", mlp: str = "any",
+                        n_layers: int | None = None) -> Architecture:
+    """A small random per-layer architecture: what the architecture derivations count.
+
+    ``attention``: ``"full"``, ``"sliding"`` (windows of 1..4 tokens), ``"mla"`` or ``"any"``
+    (a mix, layer by layer); ``mlp``: ``"dense"``, ``"moe"`` or ``"any"``. Head widths
+    are drawn apart from ``d_model / n_heads``; biases, q/k norms, norms per layer (1, 2
+    or 4), parallel blocks, norm kinds, tied heads and learned positions vary.
+
+    >>> arch = random_architecture(np.random.default_rng(0), "mla", "moe", 2)
+    >>> arch.n_layers, arch.is_moe, arch.layers[0].attention.mla is not None
+    (2, True, True)
+    """
+    from dataclasses import replace
+
+    from ..architecture import AttentionKind, Mla
+
+    n_kv = int(rng.integers(1, 3))
+    heads = n_kv * int(rng.integers(1, 3))
+    d_model = int(rng.integers(3, 9))
+    head_dim = 2 * int(rng.integers(1, 4))  # even for rotary pairs, unrelated to d_model
+    layers = []
+    for _ in range(n_layers or int(rng.integers(1, 4))):
+        kind = attention if attention != "any" else str(rng.choice(["full", "sliding", "mla"]))
+        flags = dict(qkv_bias=bool(rng.integers(0, 2)), o_bias=bool(rng.integers(0, 2)))
+        if kind == "mla":
+            rank = None if rng.integers(0, 3) == 0 else int(rng.integers(1, 5))
+            mla = Mla(rank, int(rng.integers(1, 5)), int(rng.integers(0, 4)),
+                      2 * int(rng.integers(1, 3)), int(rng.integers(1, 5)))
+            att = Attention(AttentionKind.MLA, mla=mla, **flags)
+        elif kind == "sliding":
+            att = Attention(AttentionKind.SLIDING, int(rng.integers(1, 5)),
+                            qk_norm=bool(rng.integers(0, 2)), **flags)
+        else:
+            att = Attention(qk_norm=bool(rng.integers(0, 2)), **flags)
+        gated = bool(rng.integers(0, 2))
+        dense = Mlp(int(rng.integers(1, 7)), gated, "silu" if gated else "gelu",
+                    bool(rng.integers(0, 2)))
+        block = mlp if mlp != "any" else str(rng.choice(["dense", "moe"]))
+        if block == "moe":
+            experts = int(rng.integers(1, 5))
+            shared = replace(dense, width=int(rng.integers(1, 6))) if rng.integers(0, 2) else None
+            layer_mlp: Mlp | Moe = Moe(experts, int(rng.integers(1, experts + 1)),
+                                       replace(dense, width=int(rng.integers(1, 5))), shared,
+                                       shared_gate=shared is not None and bool(rng.integers(0, 2)),
+                                       router_bias=bool(rng.integers(0, 2)))
+        else:
+            layer_mlp = dense
+        parallel = bool(rng.integers(0, 2))
+        norms = int(rng.choice([1, 2])) if parallel else int(rng.choice([2, 4]))
+        layers.append(Layer(att, layer_mlp, norms=norms, parallel=parallel))
+    positional = Positional.LEARNED if rng.integers(0, 3) == 0 else Positional.ROPE
+    return Architecture("random", d_model, heads, n_kv, head_dim, int(rng.integers(2, 30)), 32,
+                        tuple(layers), norm=NormKind(str(rng.choice([k.value for k in NormKind]))),
+                        positional=positional, tie_embeddings=bool(rng.integers(0, 2)))
+
+
 # ---------------------------------------------------------------------------
 # Counting
 # ---------------------------------------------------------------------------
