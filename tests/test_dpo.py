@@ -68,7 +68,7 @@ def test_the_objective_needs_a_distribution_and_says_so(report):
     for name in ("gibbs", "optimum"):
         assert ("hypothesis", "$\\pi(\\cdot|x)$ is a distribution") in _labels(claims[name])
     assert {w["latex"].split(" :=")[0] for w in claims["gibbs"]["where"]} == {
-        r"\pi^{*}\left(y \middle| \mathbf{x}\right)", r"Z\left(\mathbf{x}\right)"}
+        r"\pi^{*}\left(\mathbf{y} \middle| \mathbf{x}\right)", r"Z\left(\mathbf{x}\right)"}
     # the maximum rests on Gibbs' inequality, proved elsewhere and cited
     refs = {p["ref"] for p in claims["optimum"]["premises"] if p["kind"] == "reference"}
     assert {"dpo:gibbs", "dpo:normalised"} <= refs
