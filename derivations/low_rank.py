@@ -144,24 +144,26 @@ lora_merge = Claim(
 n = Symbol("n", integer=True, positive=True)  # singular values: min(rows, columns)
 i, j = symbols("i j", integer=True, positive=True)
 sigma = IndexedBase(Named("sigma_sv", r"\sigma"), nonnegative=True)  # singular values
-P = IndexedBase("P", real=True)  # P_i = u_i v_i^T, kept formal: only sums and multiples of them
+# P_i = u_i v_i^T, kept formal: only sums and multiples of them. Not an integer (as sigma is
+# not), so mutation never swaps the two labels: their product commutes, an equal mutant.
+P = IndexedBase(Symbol("P", real=True, integer=False), real=True)
 G = IndexedBase("G", real=True)  # G_ij = <P_i, P_j>_F (unfolded form only)
 M = Named("M_full", "M", real=True)
 M_r = Named("M_rank", r"M_{\rho}", real=True)
 
 
-class rank_one(Notation):  # noqa: N801
-    """``rank_one(i)``: u_i v_iᵀ, the i-th rank-one term of the SVD."""
+class sv_term(Notation):  # noqa: N801
+    """``sv_term(sigma_i, i)``: σ_i u_i v_iᵀ, the i-th term of the SVD."""
 
-    nargs = 1
+    nargs = 2
 
     @classmethod
-    def definition(cls, at):
-        return P[at]
+    def definition(cls, value, at):
+        return value * P[at]
 
     def _latex(self, printer):
-        at = printer._print(self.args[0])
-        return r"\mathbf{u}_{%s}\mathbf{v}_{%s}^{\top}" % (at, at)
+        value, at = (printer._print(a) for a in self.args)
+        return r"%s\mathbf{u}_{%s}\mathbf{v}_{%s}^{\top}" % (value, at, at)
 
 
 class gram(Notation):  # noqa: N801
@@ -200,8 +202,9 @@ class frobenius_sq(Notation):  # noqa: N801
 
 
 def svd_terms(lo, hi):
-    """Σ_{i=lo}^{hi} σ_i u_i v_iᵀ."""
-    return Sum(factors(sigma[i], rank_one(i)), (i, lo, hi))
+    """Σ_{i=lo}^{hi} σ_i u_i v_iᵀ (one notation, not a product: inside the opaque norm,
+    mutation could not tell a reordered product from a wrong one)."""
+    return Sum(sv_term(sigma[i], i), (i, lo, hi))
 
 
 D_M = Definition("the SVD", M, svd_terms(1, n),
