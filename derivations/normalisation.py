@@ -1,8 +1,8 @@
 """Normalisation layers and the residual stream: LayerNorm, RMSNorm, unrolled sums.
 
 Main results
-    ln_invariance    a not constant  ⊢  LN_0(κa + c1) = LN_0(a), for every κ > 0 and real c
-    rms_invariance   a ≠ 0  ⊢  RMSNorm_0(κa) = RMSNorm_0(a), for every κ > 0
+    ln_invariance    a not constant  ⊢  LN_0(νa + c1) = LN_0(a), for every ν > 0 and real c
+    rms_invariance   a ≠ 0  ⊢  RMSNorm_0(νa) = RMSNorm_0(a), for every ν > 0
     ln_is_rms        LN_ε(a) = RMSNorm_ε(a − μ(a)1), for every ε > 0 (the same ε on both sides)
     unrolled         h_{i+1} = h_i + F_i(h_i)  ⊢  h_L = h_l + Σ_{i=l}^{L−1} F_i(h_i), for all l ≤ L
     gradient         the chain rule through each block  ⊢
@@ -38,7 +38,7 @@ from llmsym.notation import Named, Notation, factors, minus, terms, vector_latex
 n = Symbol("n", integer=True, positive=True)  # width of the normalised vector
 i, j, k = symbols("i j k", integer=True, positive=True)  # component indices
 a = IndexedBase("a", real=True)  # the vector normalised (Ba et al.'s summed inputs)
-kappa = Symbol("kappa", positive=True)  # a positive scale
+scale = Named("scale", r"\nu", positive=True)  # a positive scale factor
 c = Symbol("c", real=True)  # a constant added to every entry
 eps = Symbol("epsilon", positive=True)  # the constant inside the square root
 
@@ -135,16 +135,16 @@ DEFINITIONS = (
 )
 
 # --- Claims: the norms ----------------------------------------------------------------------
-shifted = factors(kappa, a[j]) + c
+shifted = factors(scale, a[j]) + c
 
-shifted_k = factors(kappa, a[k]) + c
+shifted_k = factors(scale, a[k]) + c
 mu_a = mean(a[k], k, n)  # bound index k throughout, as in the definitions
 
 mean_affine = Claim(
     "mean_affine",
     "The mean follows an affine map",
     start=mean(shifted_k, k, n),
-    steps=(Step(terms(kappa * mu_a, c), "split the sum; $n$ copies of $c$", "unfold+sum"),),
+    steps=(Step(terms(scale * mu_a, c), "split the sum; $n$ copies of $c$", "unfold+sum"),),
     on_sheet=False,
 )
 
@@ -155,9 +155,9 @@ variance_affine = Claim(
     steps=(
         Step(Sum((shifted - mean(shifted_k, k, n)) ** 2, (j, 1, n)) / n,
              "definition of $\\sigma^2$", "unfold"),
-        Step(Sum(minus(shifted, kappa * mu_a + c) ** 2, (j, 1, n)) / n,
+        Step(Sum(minus(shifted, scale * mu_a + c) ** 2, (j, 1, n)) / n,
              "the mean follows the map", "unfold+sum"),
-        Step(kappa**2 * variance(a[j], j, n), "$c$ cancels; $\\kappa^2$ leaves the sum",
+        Step(scale**2 * variance(a[j], j, n), "$c$ cancels; $\\nu^2$ leaves the sum",
              "unfold+sum"),
     ),
     on_sheet=False,
@@ -169,31 +169,31 @@ ln_invariance = Claim(
     given=(not_constant,),
     start=layer_norm(shifted, j, n, i, 0),
     steps=(
-        Step(terms(kappa * a[i], c, -mean(shifted_k, k, n)) / sqrt(variance(shifted, j, n)),
+        Step(terms(scale * a[i], c, -mean(shifted_k, k, n)) / sqrt(variance(shifted, j, n)),
              "definition of LN with $\\epsilon = 0$", "unfold"),
         # a plain sum on the right of minus: minus() and terms() do not parenthesise terms()
-        Step(minus(terms(kappa * a[i], c), kappa * mu_a + c)
-             / sqrt(kappa**2 * variance(a[j], j, n)),
-             "the mean follows the map; the variance scales by $\\kappa^2$",
+        Step(minus(terms(scale * a[i], c), scale * mu_a + c)
+             / sqrt(scale**2 * variance(a[j], j, n)),
+             "the mean follows the map; the variance scales by $\\nu^2$",
              using=(mean_affine, variance_affine)),
-        Step(kappa * (a[i] - mu_a) / (kappa * sqrt(variance(a[j], j, n))),
-             "$\\sqrt{\\kappa^2} = \\kappa$ for $\\kappa > 0$", "expand"),
-        Step(layer_norm(a[j], j, n, i, 0), "cancel $\\kappa$; definition of LN", "unfold+cancel"),
+        Step(scale * (a[i] - mu_a) / (scale * sqrt(variance(a[j], j, n))),
+             "$\\sqrt{\\nu^2} = \\nu$ for $\\nu > 0$", "expand"),
+        Step(layer_norm(a[j], j, n, i, 0), "cancel $\\nu$; definition of LN", "unfold+cancel"),
     ),
-    note="With $\\epsilon > 0$ it is only approximate: $\\mathrm{LN}_\\epsilon(\\kappa\\mathbf{a})"
-         " = \\mathrm{LN}_{\\epsilon/\\kappa^2}(\\mathbf{a})$. For $\\kappa < 0$ the sign flips.",
+    note="With $\\epsilon > 0$ it is only approximate: $\\mathrm{LN}_\\epsilon(\\nu\\mathbf{a})"
+         " = \\mathrm{LN}_{\\epsilon/\\nu^2}(\\mathbf{a})$. For $\\nu < 0$ the sign flips.",
 )
 
 rms_invariance = Claim(
     "rms_invariance",
     "RMSNorm ignores the scale of its input",
     given=(not_zero,),
-    start=rms_norm(factors(kappa, a[j]), j, n, i, 0),
+    start=rms_norm(factors(scale, a[j]), j, n, i, 0),
     steps=(
-        Step(kappa * a[i] / sqrt(kappa**2 * Sum(a[j] ** 2, (j, 1, n)) / n),
-             "definition of RMSNorm with $\\epsilon = 0$; $\\kappa^2$ leaves the sum",
+        Step(scale * a[i] / sqrt(scale**2 * Sum(a[j] ** 2, (j, 1, n)) / n),
+             "definition of RMSNorm with $\\epsilon = 0$; $\\nu^2$ leaves the sum",
              "unfold+sum"),
-        Step(rms_norm(a[j], j, n, i, 0), "$\\sqrt{\\kappa^2} = \\kappa$: cancel it",
+        Step(rms_norm(a[j], j, n, i, 0), "$\\sqrt{\\nu^2} = \\nu$: cancel it",
              "unfold+cancel"),
     ),
     note="It is not invariant to a shift $\\mathbf{a} + c\\mathbf{1}$: RMSNorm does not centre.",
@@ -328,29 +328,29 @@ def _components(formula, vec: np.ndarray, **kwargs) -> np.ndarray:
 
 
 def check_ln_invariance(rng: np.random.Generator, formula) -> Measurement:
-    """LN_0(κa + c1) from the claim's left side against NumPy layer_norm(a, eps=0)."""
+    """LN_0(νa + c1) from the claim's left side against NumPy layer_norm(a, eps=0)."""
     from llmsym.numeric import layer_norm as reference
 
     worst, cases = 0.0, 12
     for _ in range(cases):
         vec = _vector(rng)
-        scale, shift = float(10.0 ** rng.uniform(-2, 2)), float(rng.uniform(-10, 10))
-        got = _components(formula, vec, kappa=scale, c=shift)
+        factor, shift = float(10.0 ** rng.uniform(-2, 2)), float(rng.uniform(-10, 10))
+        got = _components(formula, vec, scale=factor, c=shift)
         worst = max(worst, float(np.max(np.abs(got - reference(vec, eps=0.0)))))
-    return Measurement(worst, cases, 1e-9, "LN_0(κa + c1) from the formula, κ in 1e-2..1e2,"
+    return Measurement(worst, cases, 1e-9, "LN_0(νa + c1) from the formula, ν in 1e-2..1e2,"
                        " |c| <= 10, vs layer_norm(a, eps=0)")
 
 
 def check_rms_invariance(rng: np.random.Generator, formula) -> Measurement:
-    """RMSNorm_0(κa) from the claim's left side against NumPy rms_norm(a, eps=0)."""
+    """RMSNorm_0(νa) from the claim's left side against NumPy rms_norm(a, eps=0)."""
     from llmsym.numeric import rms_norm as reference
 
     worst, cases = 0.0, 30
     for _ in range(cases):
         vec = _vector(rng)
-        got = _components(formula, vec, kappa=float(10.0 ** rng.uniform(-3, 3)))
+        got = _components(formula, vec, scale=float(10.0 ** rng.uniform(-3, 3)))
         worst = max(worst, float(np.max(np.abs(got - reference(vec, eps=0.0)))))
-    return Measurement(worst, cases, 1e-12, "RMSNorm_0(κa) from the formula, κ in 1e-3..1e3,"
+    return Measurement(worst, cases, 1e-12, "RMSNorm_0(νa) from the formula, ν in 1e-3..1e3,"
                        " vs rms_norm(a, eps=0)")
 
 
@@ -469,10 +469,10 @@ DERIVATION = Derivation(
     claims=(mean_affine, variance_affine, ln_invariance, rms_invariance, ln_is_rms, unrolled,
             gradient),
     checks=(
-        NumericCheck("ln-invariance", check_ln_invariance, "$\\mathrm{LN}_0(\\kappa\\mathbf{a}"
+        NumericCheck("ln-invariance", check_ln_invariance, "$\\mathrm{LN}_0(\\nu\\mathbf{a}"
                      " + c\\mathbf{1})$ from the formula against NumPy layer_norm of"
                      " $\\mathbf{a}$.", claim="ln_invariance", side="start"),
-        NumericCheck("rms-invariance", check_rms_invariance, "$\\mathrm{RMSNorm}_0(\\kappa"
+        NumericCheck("rms-invariance", check_rms_invariance, "$\\mathrm{RMSNorm}_0(\\nu"
                      "\\mathbf{a})$ from the formula against NumPy rms_norm of $\\mathbf{a}$.",
                      claim="rms_invariance", side="start"),
         NumericCheck("ln-is-rms", check_ln_is_rms, "RMSNorm of the centred vector from the"
@@ -485,7 +485,7 @@ DERIVATION = Derivation(
     ),
     notation={
         a: "a real vector $(a_1, \\dots, a_n)$",
-        kappa: "a positive scale factor",
+        scale: "a positive scale factor",
         l: "a block index: $\\mathbf{h}_l$ is the stream after $l$ blocks",
         h: "the residual stream: $\\mathbf{h}_l$ after $l$ blocks, $\\mathbf{h}_0$ the"
            " embedding output",

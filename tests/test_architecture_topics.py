@@ -78,7 +78,7 @@ def test_every_face_claim_has_its_own_tied_check(result, claims):
 
 def test_normalisation_premises(claims):
     ln = claims[("normalisation", "ln_invariance")]
-    assert ln["statement"] == (r"\operatorname{LN}_{0}\left(\kappa \mathbf{a} + c\mathbf{1}\right)"
+    assert ln["statement"] == (r"\operatorname{LN}_{0}\left(\nu \mathbf{a} + c\mathbf{1}\right)"
                                r"_{i} = \operatorname{LN}_{0}\left(\mathbf{a}\right)_{i}")
     assert _premises(ln)[0] == r"\sigma^{2}(\mathbf{a}) > 0"
     assert {"normalisation:mean_affine", "normalisation:variance_affine"} <= _refs(ln)
@@ -184,7 +184,7 @@ def _refused(start, *steps, given=()) -> bool:
 
 def test_layer_norm_with_epsilon_is_not_scale_invariant():
     m = derivation_module("normalisation")
-    start = m.layer_norm(m.factors(m.kappa, m.a[m.j]), m.j, m.n, m.i, m.eps)
+    start = m.layer_norm(m.factors(m.scale, m.a[m.j]), m.j, m.n, m.i, m.eps)
     assert _refused(start, Step(m.layer_norm(m.a[m.j], m.j, m.n, m.i, m.eps), "wrong", "unfold"))
 
 
@@ -255,7 +255,7 @@ def _fails(check, formula) -> bool:
 
 @pytest.mark.parametrize(("stem", "check", "claim", "wrong"), [
     ("normalisation", "ln-invariance", "ln_invariance",
-     lambda m: m.layer_norm(m.factors(m.kappa, m.a[m.j]) + m.c, m.j, m.n, m.i, 0) * 1.01),
+     lambda m: m.layer_norm(m.factors(m.scale, m.a[m.j]) + m.c, m.j, m.n, m.i, 0) * 1.01),
     ("normalisation", "unrolled", "unrolled",
      lambda m: m.terms(m.h[m.l], sp.Sum(m.block(m.i), (m.i, m.l, m.L - 2)))),
     ("normalisation", "gradient", "gradient", lambda m: m.grad(m.L)),
