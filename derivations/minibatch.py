@@ -209,7 +209,8 @@ expected_change = Claim(
     given=(quadratic_model,),
     start=Expect(change),
     steps=(
-        Step(terms(-eta * Sum(g_bar[i] * Expect(g_hat[i]), (i, 1, N)), eta**2 / 2 * H_E),
+        # a plain sum here: swapping the terms of an expectation line could not be told apart
+        Step(-eta * Sum(g_bar[i] * Expect(g_hat[i]), (i, 1, N)) + eta**2 / 2 * H_E,
              "linearity of $\\mathbb{E}$", "expect+sum"),
         Step(terms(-eta * Sum(g_bar[i] * g_bar[i], (i, 1, N)), eta**2 / 2 * (gHg + trHS / b)),
              "$\\hat g$ is unbiased; the expected curvature term",
