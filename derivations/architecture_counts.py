@@ -50,12 +50,13 @@ LATEX = {
     "shared_gate": r"[\mathrm{sg}]", "router_bias": r"[\mathrm{rb}]",
     "expert_params": r"N_{\mathrm{exp}}", "shared_params": r"N_{\mathrm{sh}}",
     "q_rank": "r_{q}", "kv_rank": "r_{kv}", "d_nope": r"d_{\mathrm{nope}}",
-    "d_rope": r"d_{\mathrm{rope}}", "latent_rows": "t", "bytes_per_element": r"B_{\mathrm{el}}",
+    "d_rope": r"d_{\mathrm{rope}}", "latent_rows": r"t_{\mathrm{lat}}",
+    "bytes_per_element": r"B_{\mathrm{el}}",
     "tied": r"[\mathrm{tied}]", "learned_positions": r"[\mathrm{learned}]",
     "max_positions": r"n_{\mathrm{pos}}", "norm_vectors": r"v_{\mathrm{N}}",
     "layer_norms": r"n_{\mathrm{N}}", "attention_params": r"N_{\mathrm{att}}",
     "mlp_params": r"N_{\mathrm{mlp}}", "layers_params": r"N_{\mathrm{L}}",
-    "layers_flops": r"F_{\mathrm{L}}",
+    "layers_flops": r"F_{\mathrm{L}}", "n_layers": "L",
 }
 
 
@@ -195,7 +196,7 @@ MLA_DEF = Definition(
                      mm(t_rows, r_kv, factors(h, group(d_nope, d_v))),
                      mm(s, factors(h, d_v), d))),
     "$W_{DQ}$ and $W_{UQ}$ (low-rank query), $W_{DKV}$ with the rotated key, $W_{UKV}$ "
-    "expanding $t$ latents into keys and values, $W_O$; $s$ new rows per sequence")
+    "expanding $t_{\\mathrm{lat}}$ latents into keys and values, $W_O$; $s$ new rows per sequence")
 MLA_FULL_Q_DEF = Definition(
     "MLA projection FLOPs, full-rank query", F_mla_q,
     factors(b, group(mm(s, d, factors(h, d_k)), mm(s, d, terms(r_kv, d_rope)),
@@ -401,9 +402,9 @@ mla = Claim(
              "d_{\\mathrm{rope}}$", "unfold+expand", using=(D_QK,)),
     ),
     where=(MM,),
-    note="transformers expands every latent it holds at every step: $t = s$ in prefill and "
-    "$t = s_{\\mathrm{c}} + 1$ in a decode step, so decode FLOPs grow with the context outside "
-    "the scores too.",
+    note="transformers expands every latent it holds at every step: $t_{\\mathrm{lat}} = s$ in "
+    "prefill and $t_{\\mathrm{lat}} = s_{\\mathrm{c}} + 1$ in a decode step, so decode FLOPs "
+    "grow with the context outside the scores too.",
 )
 
 mla_full_q = Claim(

@@ -10,7 +10,7 @@ Statement
     multiplies, read once, and the cache it reads or writes, once): with its FLOPs,
     the roofline bound max(F / pi_peak, Q_step / beta_mem) is a least time.
     PaLM's model FLOPs utilization (Chowdhery et al. 2022, appendix B) of a measured
-    training throughput tau tokens/s is MFU = tau (6 N + 12 L H Q T) / pi_peak; with
+    training throughput Theta tokens/s is MFU = Theta (6 N + 12 L H Q T) / pi_peak; with
     query/key width d_k and value width d_v the attention term is 6 L h (d_k + d_v) s.
 
 Run on its own: ``python derivations/serving.py``.
@@ -36,7 +36,7 @@ from llmsym.notation import Named, factors, terms, unfold
 LATEX = {"gpu_memory": r"M_{\mathrm{GPU}}", "weight_bytes": r"B_{\mathrm{w}}",
          "params": "N", "unit_bytes": r"m_{\mathrm{unit}}", "units": r"n_{\mathrm{fit}}",
          "remainder": r"r_{\mathrm{fit}}", "read_params": r"N_{\mathrm{read}}",
-         "kv_bytes": r"M_{\mathrm{KV}}", "tokens_per_s": r"\tau",
+         "kv_bytes": r"M_{\mathrm{KV}}", "tokens_per_s": r"\Theta_{\mathrm{tok}}",
          "matrix_params": r"N_{\mathrm{mat}}",
          "n_layers": "L", "seq": "s", "n_heads": "h", "d_key": "d_{k}", "d_value": "d_{v}",
          "d_head": "d_{h}", "peak_flops": r"\pi_{\mathrm{peak}}"}
@@ -141,6 +141,14 @@ mfu = Claim(
     note="$N = N_{\\mathrm{mat}}$: the weight matrices a token multiplies, LM head included, "
     "embedding lookup not; a mixture of experts counts its active ones. Attention over the "
     "full $s$ whatever the mask or window: a convention, not the FLOPs a kernel runs.",
+)
+
+palm_per_token = Claim(
+    "palm_per_token",
+    "PaLM's model FLOPs per token",
+    start=C_palm,
+    steps=(Step(PALM.rhs, "definition", "definition"),),
+    on_sheet=False,
 )
 
 palm = Claim(
@@ -257,7 +265,7 @@ def check_mfu(rng, formula) -> Measurement:
                       seq=seq, n_heads=c.n_heads, d_key=c.d_head, d_value=c.d_head,
                       peak_flops=device)
         worst = max(worst, abs(got - throughput * per_token / device) / got)
-    return Measurement(worst, cases, 1e-12, "MFU from FLOPs counted in real forward and "
+    return Measurement(float(worst), cases, 1e-12, "MFU from FLOPs counted in real forward and "
                        "backward passes of 5 NumPy decoders, per token, at random throughputs "
                        "and peaks, vs the formula (relative)")
 
@@ -285,13 +293,13 @@ DERIVATION = Derivation(
     gloss="What is left after the weights, divided by a token's (or a sequence's) cache: "
           "$\\lfloor M_{\\mathrm{free}}/m_{\\mathrm{unit}} \\rfloor$ fit; a pass moves at "
           "least its weights and its cache; MFU is PaLM's "
-          "$\\tau(6N + 12LHQT)/\\pi_{\\mathrm{peak}}$.",
+          "$\\Theta_{\\mathrm{tok}}(6N + 12LHQT)/\\pi_{\\mathrm{peak}}$.",
     assumptions=(
         "One GPU holds all the weights and the caches; activations, workspace, the allocator's "
         "block rounding and fragmentation are not counted (a lower bound on what is needed).",
     ),
     definitions=(FREE, STEP, PALM, MFU_DEF),
-    claims=(fits, maximal, step_bytes, mfu, palm),
+    claims=(fits, maximal, step_bytes, mfu, palm_per_token, palm),
     results=(
         Result("units_that_fit", floor(FIT), (M_gpu, B_w, N, m_unit),
                "units of unit_bytes that fit beside the weights (floor of free memory over a "
@@ -299,6 +307,9 @@ DERIVATION = Derivation(
         Result("step_bytes", unfold(step_bytes.end), (B_w, N_read, M_KV),
                "bytes a pass moves at least: the matrices it multiplies and the cache",
                units="bytes", claim="step_bytes", integer=True),
+        Result("palm_flops_per_token", unfold(palm_per_token.end), (N_mat, L, s, h, d_k, d_v),
+               "training FLOPs per token by PaLM's convention, 6N + 6Lh(d_k + d_v)s",
+               units="FLOPs", claim="palm_per_token", integer=True),
         Result("mfu", unfold(mfu.end), (tau, N_mat, L, s, h, d_k, d_v, peak),
                "model FLOPs utilization of tokens_per_s trained tokens per second (PaLM)",
                units="", claim="mfu"),

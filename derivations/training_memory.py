@@ -40,7 +40,7 @@ from llmsym.notation import Named, factors, terms, unfold
 LATEX = {"seq": "s", "batch": "b", "d_model": "d", "n_heads": "h", "n_kv_heads": "h_{kv}",
          "d_head": "d_{h}", "d_ff": "d_{ff}", "n_layers": "L",
          "activation_bytes": r"B_{\mathrm{act}}", "dropout": r"[\mathrm{drop}]",
-         "gated": r"[\mathrm{gated}]", "layer_norms": r"n_{\mathrm{LN}}", "params": r"\Psi",
+         "gated": r"[\mathrm{gated}]", "norms_per_layer": r"n_{\mathrm{LN}}", "psi": r"\Psi",
          "optimizer_bytes": "K", "gpus": "N_{d}", "state_bytes": r"M_{\mathrm{state}}",
          "kept_bytes": r"A_{\mathrm{kept}}", "layer_bytes": r"A_{\mathrm{none}}"}
 
@@ -55,11 +55,12 @@ def indicator(name: str) -> Named:
 
 s, b, d, h, h_kv, d_h, d_ff, L, B_act, n_LN, Psi, K, N_d = map(size, (
     "seq", "batch", "d_model", "n_heads", "n_kv_heads", "d_head", "d_ff", "n_layers",
-    "activation_bytes", "layer_norms", "params", "optimizer_bytes", "gpus"))
+    "activation_bytes", "norms_per_layer", "psi", "optimizer_bytes", "gpus"))
 drop, gated = indicator("dropout"), indicator("gated")
-M_state, A_kept = (Named(n, LATEX[n], positive=True) for n in ("state_bytes", "kept_bytes"))
-A_none, A_sel, A_full, M_peak = (Symbol(name, positive=True) for name in (
-    r"A_{\mathrm{none}}", r"A_{\mathrm{sel}}", r"A_{\mathrm{full}}", r"M_{\mathrm{peak}}"))
+M_state, A_kept, A_none = (Named(n, LATEX[n], positive=True)
+                           for n in ("state_bytes", "kept_bytes", "layer_bytes"))
+A_sel, A_full, M_peak = (Symbol(name, positive=True) for name in (
+    r"A_{\mathrm{sel}}", r"A_{\mathrm{full}}", r"M_{\mathrm{peak}}"))
 Z = tuple(Symbol(rf"M_{{\mathrm{{ZeRO}}}}^{{({k})}}", positive=True) for k in range(4))
 
 
@@ -426,7 +427,7 @@ def _case(rng, gpt=False):
     batch, seq = int(rng.integers(1, 3)), int(rng.integers(1, 6))
     sizes = dict(seq=seq, batch=batch, d_model=d, n_heads=h, n_kv_heads=kv, d_head=dh,
                  d_ff=ff, activation_bytes=2, dropout=int(p > 0), gated=int(gated),
-                 layer_norms=4 if post else 2)
+                 norms_per_layer=4 if post else 2)
     return layer, rng.normal(size=(batch, seq, d)), sizes
 
 
@@ -442,7 +443,7 @@ def _check_activations(rng, formula, keep: str, gpt: bool = False) -> Measuremen
     if gap > 1e-6:
         return Measurement(float("inf"), cases, 0.0, f"a backward pass from the record is off "
                            f"by {gap:.1e}: the record is not enough")
-    return Measurement(worst, cases, 0.0, f"bytes of the record ({keep}) a correct backward "
+    return Measurement(float(worst), cases, 0.0, f"bytes of the record ({keep}) a correct backward "
                        "pass reads (gradients confirmed by finite differences), 16-bit "
                        "activations and 1-byte masks, of 8 NumPy layers vs the formula")
 
@@ -516,14 +517,14 @@ def _check_zero(rng, formula, stage: int) -> Measurement:
         psi = n * int(rng.integers(1, 7))
         kept, g = zero_run(stage, psi, n, rng)
         gap = max(gap, g)
-        values = dict(params=psi, gpus=n, optimizer_bytes=12)  # fp32 master, m, v
+        values = dict(psi=psi, gpus=n, optimizer_bytes=12)  # fp32 master, m, v
         worst = max(worst, abs(kept - float(formula(**{p: values[p] for p in formula.params}))))
     if gap > 0:
         return Measurement(float("inf"), cases, 0.0, f"sharded training differs from one "
                            f"process ({gap:.1e})")
-    return Measurement(worst, cases, 1e-9, f"largest per-GPU bytes of {cases} simulated ZeRO "
-                       f"stage-{stage} runs of mixed-precision Adam (weights equal to one "
-                       "process) vs the formula")
+    return Measurement(float(worst), cases, 1e-9, f"largest per-GPU bytes of {cases} "
+                       f"simulated ZeRO stage-{stage} runs of mixed-precision Adam (weights "
+                       "equal to one process) vs the formula")
 
 
 def _zero_check(stage: int):
@@ -549,9 +550,9 @@ def check_peak(rng, formula) -> Measurement:
         state = float(rng.integers(1, 1000))
         values = {"state_bytes": state, "n_layers": depth,
                   "kept_bytes": record_bytes(records[0]),
-                  A_none.name: record_bytes(layer.forward(x, 0)[1])}
+                  "layer_bytes": record_bytes(layer.forward(x, 0)[1])}
         worst = max(worst, abs(state + held - formula(**{p: values[p] for p in formula.params})))
-    return Measurement(worst, cases, 1e-9, "state plus the records held by a stack of NumPy "
+    return Measurement(float(worst), cases, 1e-9, "state plus the records held by a stack of NumPy "
                        "layers in the backward pass of its last layer vs M_peak")
 
 
@@ -560,7 +561,7 @@ def check_peak(rng, formula) -> Measurement:
 
 def example_gpt3():
     sizes = dict(seq=2048, batch=1, d_model=12288, n_heads=96, n_kv_heads=96, d_head=128,
-                 d_ff=4 * 12288, activation_bytes=2, dropout=1, gated=0, layer_norms=2)
+                 d_ff=4 * 12288, activation_bytes=2, dropout=1, gated=0, norms_per_layer=2)
     expr = unfold(none.end)
     value = int(expr.xreplace({sym: sizes[sym.name] for sym in expr.free_symbols}))
     sel = unfold(selective.end)

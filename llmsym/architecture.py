@@ -145,6 +145,9 @@ class Architecture:
     rotary_fraction: float = 1.0  # share of head_dim that is rotated (Pythia: 0.25)
     tie_embeddings: bool = False
     ignored: tuple[str, ...] = field(default=(), compare=False)  # config keys read as no-ops
+    # trained with dropout (any dropout probability > 0): 1-byte masks in activation memory;
+    # it changes no parameter, FLOP or cache byte
+    dropout: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.n_heads % self.n_kv_heads:
@@ -577,6 +580,17 @@ FAMILIES: dict[str, Family] = {
 }
 
 
+# Dropout probabilities of the families' configs (read for activation memory only).
+DROPOUT_KEYS = ("attention_dropout", "hidden_dropout", "attn_pdrop", "resid_pdrop", "embd_pdrop",
+                "residual_dropout", "embedding_dropout", "attention_probs_dropout_prob")
+
+
+def _dropout(config: Mapping[str, Any]) -> bool:
+    values = [config.get(k) for k in DROPOUT_KEYS]
+    return any(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+               for v in values)
+
+
 def from_hf_config(config: Any) -> Architecture:
     """The architecture a Hugging Face ``config.json`` (already parsed) describes."""
     if not isinstance(config, dict):
@@ -591,7 +605,7 @@ def from_hf_config(config: Any) -> Architecture:
     reader = _Reader(config, model_type, family.ignored)
     arch = family.build(reader)
     ignored = reader.finish()
-    return Architecture(**{**arch.__dict__, "ignored": ignored})
+    return Architecture(**{**arch.__dict__, "ignored": ignored, "dropout": _dropout(config)})
 
 
 def read_hf_config(path: str | Path) -> Architecture:

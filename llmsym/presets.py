@@ -66,6 +66,7 @@ class ModelConfig:
 
 
 REQUIRED = tuple(f.name for f in fields(ModelConfig) if f.name not in INFO_FIELDS)
+LLMSYM_FIELDS_HINT = ", ".join(REQUIRED)
 INT_FIELDS = tuple(f.name for f in fields(ModelConfig) if f.type == "int")
 
 
@@ -128,14 +129,26 @@ def _unknown(kind: str, name: str, known: list[str]) -> UserError:
     return UserError(f"unknown {kind} {name!r}; {hint}choose from {', '.join(known)}")
 
 
-def presets() -> dict[str, Any]:
+def llmsym_presets() -> dict[str, Any]:
+    """Presets in llmsym's own config format (``presets.json``)."""
     return {k: v for k, v in _read_json(DATA / "presets.json", "preset file").items()
             if not k.startswith("_")}
 
 
+def hf_presets() -> dict[str, Any]:
+    """Presets holding a checkpoint's Hugging Face ``config.json`` (``hf_presets.json``)."""
+    return {k: v for k, v in _read_json(DATA / "hf_presets.json", "preset file").items()
+            if not k.startswith("_")}
+
+
+def presets() -> dict[str, Any]:
+    """Every shipped preset by name: llmsym's format and Hugging Face configs."""
+    return {**llmsym_presets(), **hf_presets()}
+
+
 def load_preset(name: str) -> ModelConfig:
-    """A shipped preset by name (``gpt2``, ``llama-2-7b``, ...)."""
-    return config_from_dict(_named(presets(), "preset", name), f"preset {name}")
+    """A shipped preset in llmsym's format by name (``gpt2``, ``llama-2-7b``, ...)."""
+    return config_from_dict(_named(llmsym_presets(), "preset", name), f"preset {name}")
 
 
 def load_config_file(path: str | Path) -> ModelConfig:
@@ -145,13 +158,15 @@ def load_config_file(path: str | Path) -> ModelConfig:
 
 @dataclass(frozen=True)
 class Gpu:
-    """Peak dense matrix throughput per element format (FLOP/s) and memory bandwidth (bytes/s)."""
+    """Peak dense matrix throughput per element format (FLOP/s), memory bandwidth (bytes/s)
+    and memory (bytes, the datasheet's GB of 10^9 bytes)."""
 
     key: str
     name: str
     peak_flops: dict[str, float]
     bandwidth: float
     source: str
+    memory: float
 
 
 def gpus() -> dict[str, Any]:
@@ -161,4 +176,5 @@ def gpus() -> dict[str, Any]:
 
 def load_gpu(name: str) -> Gpu:
     entry = _named(gpus(), "GPU", name)
-    return Gpu(name, entry["name"], entry["peak_flops"], entry["bandwidth"], entry["source"])
+    return Gpu(name, entry["name"], entry["peak_flops"], entry["bandwidth"], entry["source"],
+               entry["memory"])

@@ -365,6 +365,10 @@ def check_published(e: dict) -> None:
         assert e["active_params"] < e["params"]
     published = e.get("published")
     if published:
+        if "non_embedding_params" in published:  # exact without the embedding table
+            config = raw(e["family"])
+            assert e["params"] - config["vocab_size"] * config["hidden_size"] == published[
+                "non_embedding_params"]
         rel = abs(e["params"] - published["params"]) / published["params"]
         assert rel <= published["rounding"], (e["params"], published)
         if "active_params" in published:
