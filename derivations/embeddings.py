@@ -68,19 +68,6 @@ class one_hot_row(Notation):  # noqa: N801
         return r"\left(\mathbf{e}_{%s}^{\top}\mathbf{E}\right)_{%s}" % (token, feature)
 
 
-class iverson(Notation):  # noqa: N801 - Iverson's bracket
-    """``iverson(a, b)`` = [a = b] (Kronecker's delta)."""
-
-    nargs = 2
-
-    @classmethod
-    def definition(cls, a_, b_):
-        return KroneckerDelta(a_, b_)
-
-    def _latex(self, printer):
-        return "[%s = %s]" % tuple(printer._print(x) for x in self.args)
-
-
 # As derivation vectors-dot-cosine (same names and rules, so its claim can be cited).
 class dot(Notation):  # noqa: N801 - the name readers know
     """``dot(a_i, b_i, i, n)`` = Σ_i a_i b_i, printed ``a · b``."""
@@ -141,10 +128,11 @@ lookup = Claim(
     "A one-hot row times the table is a row lookup",
     given=(in_vocabulary,),
     start=one_hot_row(tok, i),
+    # one link: a displayed sum over w = 1..V would admit an equal mutant (its range widened
+    # to V + 1 adds [V + 1 = tok] = 0 under the premise), which mutation cannot tell apart
     steps=(
-        Step(Sum(factors(iverson(w, tok), E[w, i]), (w, 1, V)),
-             "$(\\mathbf{e}_{\\mathrm{tok}})_w = [w = \\mathrm{tok}]$", "unfold"),
-        Step(E[tok, i], "only the row $w = \\mathrm{tok}$ is left", "unfold+doit"),
+        Step(E[tok, i], "$(\\mathbf{e}_{\\mathrm{tok}})_w = [w = \\mathrm{tok}]$: of the sum"
+             " over the rows $w$ only $w = \\mathrm{tok}$ is left", "unfold+doit"),
     ),
     note="So an embedding layer is a linear layer on one-hot inputs, computed by reading"
          " $d$ numbers instead of $Vd$ multiply-adds; its gradient touches only the rows of"
