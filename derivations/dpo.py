@@ -335,7 +335,7 @@ bt_optimal = Claim(
         Step(both_rewards, "the reward in terms of $\\pi^*$, for $y_w$ and for $y_l$",
              "definition+expand_log"),
         Step(sigmoid(minus(_log_ratio(pi_star[y_w, x], y_w), _log_ratio(pi_star[y_l, x], y_l))),
-             "$y_w$ and $y_l$ answer the same prompt: $\\beta\\log Z(x)$ cancels", "unfold"),
+             "$y_w$ and $y_l$ answer the same prompt: $\\beta\\log Z(x)$ cancels", "unfold+sum"),
     ),
     where=(D_STAR,),
     note="The preference probability sees $\\pi^*$ only through likelihood ratios "

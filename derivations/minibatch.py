@@ -290,7 +290,7 @@ simple_scale = Claim(
              / Sum(Sum(H[i, i2] * g_bar[i] * g_bar[i2], (i2, 1, N)), (i, 1, N)),
              "definitions of $B_{\\mathrm{noise}}$, $\\operatorname{tr}(H\\Sigma)$ and "
              "$\\bar g^{\\top} H \\bar g$", "definition+sum"),
-        Step(isotropic_sums, "$H_{ii'} = \\kappa\\delta_{ii'}$", "sum", using=(isotropic,)),
+        Step(isotropic_sums, "$H_{ii'} = \\kappa\\delta_{ii'}$", "doit+sum", using=(isotropic,)),
         Step(isotropic_ratio, "a Kronecker delta keeps the term $i' = i$",
              using=(sift_sigma, sift_grad)),
         Step(trS / G_NORM, "cancel $\\kappa$; definitions of $\\operatorname{tr}\\Sigma$ and "

@@ -281,7 +281,7 @@ clip_above = Claim(
     steps=(
         Step(factors(1 + clip_eps, advantage), "$\\mathrm{clip} = 1 + \\epsilon$ there, and "
              "the clipped "
-             "term is the smaller", "unfold"),
+             "term is the smaller", "expand"),
     ),
     note="The objective is constant in $\\rho_t$ here: its gradient no longer pushes the policy "
          "further from the one that sampled the data (Schulman et al. 2017, section 3).",
@@ -294,7 +294,7 @@ clip_below = Claim(
     start=clipped_term,
     steps=(
         Step(factors(1 - clip_eps, advantage), "$\\mathrm{clip} = 1 - \\epsilon$ there, and the "
-             "clipped term is the smaller", "unfold"),
+             "clipped term is the smaller", "expand"),
     ),
     on_sheet=False,
     note="In the other two regions the unclipped term $\\rho_t \\hat A_t$ is the smaller: the "
@@ -313,7 +313,7 @@ gae_recursion = Claim(
         Step(terms(delta[t], gamma * lam * Sum((gamma * lam) ** (s - t - 1) * delta[s],
                                                 (s, t + 1, length))),
              "split off $s = t$; $(\\gamma\\lambda)^{s-t} = \\gamma\\lambda"
-             "(\\gamma\\lambda)^{s-t-1}$", "align_sums"),
+             "(\\gamma\\lambda)^{s-t-1}$", "unfold+align_sums"),
         Step(terms(delta[t], gamma * lam * A(t + 1)), "definition of $\\hat A_{t+1}$", "unfold"),
     ),
     where=(D_GAE, D_TD),
@@ -327,7 +327,8 @@ unrolled = terms(Sum((gamma * lam) ** j * delta[t + j], (j, 0, kk - 1)),
 hypothesis = induction_hypothesis(A(t), unrolled)
 by_induction = Induction(
     kk, 0,
-    base_steps=(Step(A(t), "nothing unrolled", "doit"),),
+    base_steps=(Step(unrolled.xreplace({kk: 0}), "nothing unrolled: an empty sum",
+                     "unfold+doit"),),
     step_steps=(
         Step(unrolled, "induction hypothesis", using=(hypothesis,)),
         Step(terms(Sum((gamma * lam) ** j * delta[t + j], (j, 0, kk - 1)),
@@ -336,7 +337,7 @@ by_induction = Induction(
              "unfold+align_sums+powsimp"),
         Step(terms(Sum((gamma * lam) ** j * delta[t + j], (j, 0, kk)),
                    (gamma * lam) ** (kk + 1) * A(t + kk + 1)),
-             "the new term joins the sum", "align_sums+powsimp"),
+             "the new term joins the sum", "unfold+align_sums"),
     ),
     hypothesis=hypothesis,
 )
