@@ -117,7 +117,13 @@ class Var(_Var):  # noqa: N801
 
 
 class Cov(_Cov):  # noqa: N801
-    """Cov[x, y] = E[x y] - E[x] E[y]."""
+    """Cov[x, y] = E[x y] - E[x] E[y], symmetric: its arguments are kept in canonical order."""
+
+    @classmethod
+    def eval(cls, x, y):
+        if sp.default_sort_key(y) < sp.default_sort_key(x):
+            return cls(y, x)
+        return None
 
     @classmethod
     def definition(cls, x, y):
