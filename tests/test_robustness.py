@@ -127,11 +127,6 @@ def test_bad_source_date_epoch_is_reported_before_any_work(tmp_path):
     assert time.monotonic() - started < 10 and not (tmp_path / "cache").exists()
 
 
-def test_the_html_format_says_it_is_not_built_yet(tmp_path):
-    proc = run_cli("build", "--format", "html", "--build-dir", str(tmp_path))
-    assert proc.returncode == 2 and "not built yet" in one_line(proc)
-
-
 @pytest.mark.parametrize("target", ["newdir/", "missing/dir/f.py", "."])
 def test_export_to_a_folder_or_into_a_missing_folder_is_bad_input(target, tmp_path):
     proc = run_cli("export", "softmax-shift", "-o", f"{tmp_path}/{target}", "--build-dir",

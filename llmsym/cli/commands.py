@@ -205,7 +205,7 @@ def show(derivation_id: str, as_json, extra_dirs, no_cache, build_dir, seed, tim
 
 
 @click.command(context_settings=CONTEXT)
-@click.option("--format", "fmt", type=click.Choice(["pdf", "html", "all"]), default="pdf",
+@click.option("--format", "fmt", type=click.Choice(["pdf", "html", "all"]), default="all",
               show_default=True, help="What to build: the PDF sheet, the HTML page, or both.")
 @click.option("--tex-only", is_flag=True, help="Write the .tex but do not run LaTeX.")
 @click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,

@@ -6,11 +6,13 @@ Outputs (all written atomically, readable by others):
   build/llmsym-cheatsheet.pdf       the sheet and its appendices
   build/llmsym-cheatsheet.log       the LaTeX log of the last compilation
   build/llmsym-cheatsheet.pdf.stamp what the PDF was compiled from (written after success)
+  build/llmsym-cheatsheet.html      the sheet as one self-contained web page (MathML, inline SVG)
+  build/llmsym-cheatsheet.html.stamp what the page was written from
 
-Each format is one target function in :data:`TARGETS` (``pdf`` now; ``html``
-next, beside it). A PDF is up to date only when its stamp matches the inputs of
-this build (the .tex, the paper, the llmsym version, the TeX toolchain) and the
-PDF on disk is the one the stamp describes. The stamp is removed before LaTeX
+Each format is one target function in :data:`TARGETS` (``pdf`` and ``html``). A
+PDF is up to date only when its stamp matches the inputs of this build (the .tex,
+the paper, the llmsym version, the TeX toolchain) and the PDF on disk is the one
+the stamp describes; the page likewise, from its own inputs. The stamp is removed before LaTeX
 starts, so a failed or interrupted compilation leaves the previous PDF in
 place but stale, and the next build compiles again.
 """
@@ -100,12 +102,10 @@ def check_formats(formats: tuple[str, ...]) -> None:
     for fmt in formats:
         if fmt not in TARGETS:
             raise UserError(f"unknown format {fmt!r}; choose from {', '.join(TARGETS)}")
-        if TARGETS[fmt] is None:
-            raise UserError(f"the {fmt.upper()} sheet is not built yet; use --format pdf")
 
 
 def build_sheet(opts: Options, paper: str = "a4", tex_only: bool = False,
-                formats: tuple[str, ...] = ("pdf",),
+                formats: tuple[str, ...] = FORMATS,
                 say: Callable[[str], None] | None = None) -> BuildOutcome:
     """Verify every derivation and build each format; see the module docstring.
 
@@ -226,9 +226,20 @@ def compile_tex(tex: Path, inputs: dict[str, Any], use_cache: bool = True,
     return compiled.pdf, True
 
 
-# The formats `llmsym build --format` knows; None: planned, not built yet.
-# The HTML sheet (issue 17) goes here as build_html(job, outcome), beside build_pdf.
-TARGETS: dict[str, Callable[[Job, BuildOutcome], None] | None] = {
+# ---------------------------------------------------------------------------
+# The web page
+# ---------------------------------------------------------------------------
+
+
+def build_html(job: Job, outcome: BuildOutcome) -> None:
+    """The web page ``build/llmsym-cheatsheet.html``, skipped when its stamp shows it current."""
+    from .html import build_html as write_page
+
+    write_page(job, outcome)
+
+
+# The formats `llmsym build --format` knows.
+TARGETS: dict[str, Callable[[Job, BuildOutcome], None]] = {
     "pdf": build_pdf,
-    "html": None,
+    "html": build_html,
 }
