@@ -8,7 +8,8 @@ and requires the check to fail on each.
 
 Arguments are keywords named like the symbols (``str(symbol)``). A vector
 (``IndexedBase``) is passed as a sequence and read 1-based, as the formula
-writes it: ``z[1]`` is the first entry.
+writes it: ``z[1]`` is the first entry. Any other indexable object (a dict, say,
+for a formula indexed from 0) is passed as it is.
 
 >>> import sympy as sp
 >>> x, y = sp.symbols("x y", positive=True)
@@ -58,6 +59,14 @@ def _min(*args: Any) -> Any:
     return functools.reduce(np.minimum, args)
 
 
+def _vector(values: Any) -> Any:
+    """A list, tuple or array is read 1-based; any other indexable object (a dict, a wrapper
+    for 0-based indices) is used as it is."""
+    import numpy as np
+
+    return OneBased(values) if isinstance(values, (list, tuple, np.ndarray)) else values
+
+
 class Formula:
     """A SymPy expression called with keyword arguments; vectors are read 1-based."""
 
@@ -88,7 +97,7 @@ class Formula:
         missing = [p for p in self.params if p not in kwargs]
         if missing:
             raise TypeError(f"formula {self.label or self.expr}: missing {', '.join(missing)}")
-        args = [OneBased(kwargs[p]) if p in self._vectors else kwargs[p] for p in self.params]
+        args = [_vector(kwargs[p]) if p in self._vectors else kwargs[p] for p in self.params]
         return self._fn(*args)
 
     def __repr__(self) -> str:
