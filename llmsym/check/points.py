@@ -7,7 +7,7 @@ positive value, an ``integer`` one an integer, a symbol with no assumption a
 complex value, so that an identity true only for positive reals
 (``log(ab) = log a + log b``) is caught when the symbols were not declared positive.
 
-Integer sizes are drawn mostly from 1..5 and sometimes from 6..24, so that
+Integer sizes are drawn mostly from 1..5 and sometimes from 6..16, so that
 sums whose bounds can cross (``Sum(f, (k, 3, n))`` at ``n = 1``, or ``10 - n``
 past ``n = 10``) are met. Sums follow one convention everywhere in llmsym, the
 one SymPy's own summation rules use (Karr's): ``Sum(f, (k, a, b))`` with
@@ -24,6 +24,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -31,11 +32,11 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from ..notation import Expect, unfold
+from ..notation import Expect, Notation, unfold
 
 PRECISION = 40  # decimal digits for evaluation
 SMALL_SIZE = 5  # most integer sizes are drawn from 1..SMALL_SIZE
-LARGE_SIZE = 24  # and some from SMALL_SIZE + 1..LARGE_SIZE, where sum bounds cross
+LARGE_SIZE = 16  # and some from SMALL_SIZE + 1..LARGE_SIZE, where sum bounds cross
 LARGE_SHARE = 0.3
 
 
@@ -190,6 +191,8 @@ def evaluate(e: Any, point: Point, bound: dict | None = None) -> Any:
         return _series(e, point, bound)
     if isinstance(e, Expect):  # an expectation of random symbols has no value at a point
         raise Undefined("an expectation")
+    if isinstance(e, Notation):  # one that unfolds only once its sizes are numbers
+        return evaluate(_unfolded_at(e, point, bound), point, bound)
     if e.func in _UNARY and len(e.args) == 1:
         x = evaluate(e.args[0], point, bound)
         if e.func is sp.log and x == 0:
@@ -212,6 +215,27 @@ def evaluate(e: Any, point: Point, bound: dict | None = None) -> Any:
                 return evaluate(expr, point, bound)
         raise Undefined("no branch of a piecewise applies")
     raise Unsupported(type(e).__name__)
+
+
+def _unfolded_at(e: Any, point: Point, bound: dict) -> Any:
+    """A notation with its integer-valued arguments made numbers, unfolded (memoised)."""
+    args = []
+    for a in e.args:
+        try:
+            value = evaluate(a, point, bound)
+        except (Unsupported, Undefined):
+            args.append(a)
+            continue
+        args.append(sp.Integer(value) if isinstance(value, int) else a)
+    found = _unfold_concrete(e.func, tuple(args))
+    if isinstance(found, Notation) and found.func is e.func:
+        raise Unsupported(type(e).__name__)
+    return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _unfold_concrete(func: Any, args: tuple) -> Any:
+    return unfold(func(*args))
 
 
 def _truth(cond: Any, point: Point, bound: dict) -> bool:
