@@ -260,6 +260,13 @@ class Expect(Notation):  # noqa: N801
         return cls(x, evaluate=False)
 
     def doit(self, **hints):
+        """Stays as it is, unless its argument evaluates to a constant (``E[Σ_{j=1}^{0} X_j]``
+        is ``E[0] = 0``)."""
+        arg = self.args[0]
+        if arg.has(sp.Sum):
+            done = arg.doit(**hints)
+            if not is_random(done):
+                return done
         return self
 
     def _latex(self, printer):

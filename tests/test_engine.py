@@ -282,3 +282,21 @@ def test_a_claim_is_no_stronger_than_the_claim_it_cites(tmp_path):
     assert refs and refs[0]["ref"] == "pair-test:base"
     assert set(user) >= {"name", "title", "number", "on_sheet", "statement", "premises", "where",
                          "symbols", "status", "numeric"}
+
+
+def test_a_delta_sum_over_a_range_that_may_run_backwards_is_not_sifted():
+    """Sum_{k=2}^{i-1} delta_ik f_k is -f_1 at i = 1 (a reversed range is minus a sum): the
+    checker must not accept 0 for it, which SymPy's own sifting gives."""
+    f = IndexedBase("f", real=True)
+    claim = Claim("c", "t", start=Sum(sp.KroneckerDelta(i, k) * f[k], (k, 2, i - 1)),
+                  steps=(Step(0, "sift", "doit"),))
+    assert refused(claim)
+
+
+def test_relation_deltas_are_constants_inside_an_expectation():
+    X = Symbol("Xr", real=True)
+    a, b = Symbol("ar", real=True), Symbol("br", real=True)
+    deterministic(a, b)
+    claim = Claim("c", "t", start=Expect(a * X), given=(Hypothesis(Ge(a, b), "a >= b"),),
+                  steps=(Step(a * Expect(X), "linearity", "expect"),))
+    assert proved(claim)

@@ -34,7 +34,7 @@ from typing import Any
 import sympy as sp
 
 from ..derivation import Claim, Derivation, Kind, Premise, Status, Step
-from ..notation import Notation
+from ..notation import Notation, deterministic
 from . import points, tactics
 
 DEFAULT_TIMEOUT = 10.0  # seconds per link; the CLI and the pipeline use this one constant
@@ -204,7 +204,10 @@ def _check_induction(link: Link) -> None:
                           f"{ind.var}: it must be {sp.sstr(link.prev)} = {sp.sstr(link.step.expr)}")
     if not ind.var.is_integer:
         raise StepFailure(f"an induction needs an integer variable, not {ind.var}")
-    prepared = prepare(link.prev, replace(link.step, induction=None, using=()), link.given)
+    given_rules = tuple(p for p in link.given if p.is_rewrite)
+    statement = replace(link.step, induction=None, using=given_rules,
+                        tactic="definition" if link.definitions else "auto")
+    prepared = prepare(link.prev, statement, link.given, link.definitions)
     screen(prepared, link.step.rel, random.Random(link.seed), POINTS_BEFORE + 2)
 
 
@@ -318,16 +321,17 @@ def relation_substitution(given: tuple[Premise, ...], bound: set = frozenset()) 
         strict = isinstance(rel, (sp.StrictGreaterThan, sp.StrictLessThan))
         integer = bool(big.is_integer and small.is_integer)
         if isinstance(big, sp.Symbol) and big not in subs:
-            delta = sp.Symbol(f"δ_{big}", integer=integer or None, positive=strict or None,
-                              nonnegative=True)
+            delta = deterministic(sp.Symbol(f"δ_{big}", integer=integer or None,
+                                            positive=strict or None, nonnegative=True))
             subs[big] = small + delta
         elif isinstance(small, sp.Symbol) and small not in subs:
-            delta = sp.Symbol(f"δ_{small}", integer=integer or None, positive=True)
+            delta = deterministic(sp.Symbol(f"δ_{small}", integer=integer or None,
+                                            positive=True))
             if small.is_positive and big.is_number and big.is_positive and strict:
                 subs[small] = big / (1 + delta)
             else:
-                delta = sp.Symbol(f"δ_{small}", integer=integer or None,
-                                  positive=strict or None, nonnegative=True)
+                delta = deterministic(sp.Symbol(f"δ_{small}", integer=integer or None,
+                                                positive=strict or None, nonnegative=True))
                 subs[small] = big - delta
     return subs
 
@@ -360,10 +364,10 @@ def prepare(prev: Any, step: Step, given: tuple[Premise, ...] = (),
         before = [_sym(prev), _sym(step.expr)]
         relations = relation_substitution(given + tuple(
             u for u in step.using if isinstance(u, Premise)), _bound_indices(before))
-        if relations:  # built into notation too: unfold it first
-            before = [tactics.unfold(e) for e in before]
         rules = rewrite_rules(step)
         a, b = (_apply(e, rules) for e in before)
+        if relations:  # built into notation too: unfold it, and apply the hypotheses again
+            a, b = (_apply(tactics.unfold(e), rules) for e in (a, b))
         constraints = _eliminated(rules, before, [a, b])
         if definitions and "definition" in step.tactic.split("+"):
             # only a link that says it unfolds definitions sees them unfolded: a definition

@@ -434,6 +434,21 @@ def square_sums(e: Any) -> Any:
                      _square_sum)
 
 
+def _doit(e: Any) -> Any:
+    """SymPy's ``doit``, except on a sum with a Kronecker delta whose range may run backwards:
+    SymPy sifts it as if an empty range were the only other case, which disagrees with the
+    summation convention used everywhere else (a reversed range is minus a sum)."""
+    held = {}
+    for s in e.atoms(sp.Sum):
+        if s.has(sp.KroneckerDelta) and not all(
+                (hi.is_infinite or nonneg(sp.expand(hi - lo + 1))) for _, lo, hi in s.limits):
+            held[s] = sp.Dummy("held_sum")
+    if not held:
+        return e.doit()
+    back = {v: k for k, v in held.items()}
+    return e.xreplace(held).doit().xreplace(back)
+
+
 _TRANSFORMS: dict[str, Callable[[Any], Any]] = {
     "expand": sp.expand,
     "cancel": lambda e: sp.cancel(sp.expand(e)),
@@ -453,7 +468,7 @@ _TRANSFORMS: dict[str, Callable[[Any], Any]] = {
     "peel": peel,
     "join_sums": join_sums,
     "factor_sum": lambda e: sp.expand(factor_sum(e)),
-    "doit": lambda e: sp.expand(e.doit()),
+    "doit": lambda e: sp.expand(_doit(e)),
     "unfold": unfold,
     "definition": unfold_definitions,
     "simplify": sp.simplify,
