@@ -71,11 +71,11 @@ def test_gpt_layers_reproduce_korthikanti(seq, batch):
 def test_gated_gqa_layers_follow_the_general_form():
     """Llama-3.1-8B, no dropout: kept bytes per layer of the general accounting."""
     s, b, d, h, kv, dh, ff = 512, 2, 4096, 32, 8, 128, 14336
-    data = calc_json("--preset", "llama-3.1-8b", "--seq", str(s), "--batch", str(b))
+    data = calc_json("--preset", "llama3.1-8b", "--seq", str(s), "--batch", str(b))
     two = 2  # bf16
     linear = s * b * two * (2 * d + 2 * h * dh + 2 * kv * dh + 4 * ff + 2 * d)
     assert data["activation_bytes_per_layer"] == linear + h * s * s * b * two
-    selective = calc_json("--preset", "llama-3.1-8b", "--seq", str(s), "--batch", str(b),
+    selective = calc_json("--preset", "llama3.1-8b", "--seq", str(s), "--batch", str(b),
                           "--recompute", "selective")
     assert selective["activation_bytes_per_layer"] == linear
 
@@ -85,7 +85,7 @@ def test_gated_gqa_layers_follow_the_general_form():
     (2, lambda p, n: 2 * p + 14 * p / n), (3, lambda p, n: 16 * p / n)])
 @pytest.mark.parametrize("n", [1, 8, 64])
 def test_zero_stages_shard_adam_state(stage, per_gpu, n):
-    data = calc_json("--preset", "llama-3.1-8b", "--seq", "1024", "--zero-stage", str(stage),
+    data = calc_json("--preset", "llama3.1-8b", "--seq", "1024", "--zero-stage", str(stage),
                      "--gpus", str(n))
     assert data["training_state_bytes_per_gpu"] == pytest.approx(per_gpu(data["params"], n),
                                                                   rel=1e-12)
@@ -94,9 +94,9 @@ def test_zero_stages_shard_adam_state(stage, per_gpu, n):
 
 def test_peak_memory_adds_state_kept_layers_and_the_layer_being_differentiated():
     for recompute in ("none", "selective", "full"):
-        data = calc_json("--preset", "llama-3.1-8b", "--seq", "2048", "--recompute", recompute,
+        data = calc_json("--preset", "llama3.1-8b", "--seq", "2048", "--recompute", recompute,
                          "--zero-stage", "3", "--gpus", "8")
-        full = calc_json("--preset", "llama-3.1-8b", "--seq", "2048")["activation_bytes_per_layer"]
+        full = calc_json("--preset", "llama3.1-8b", "--seq", "2048")["activation_bytes_per_layer"]
         want = (data["training_state_bytes_per_gpu"] + 31 * data["activation_bytes_per_layer"]
                 + full)
         assert data["peak_memory_per_gpu"] == pytest.approx(want, rel=1e-12)
@@ -110,7 +110,7 @@ def test_moe_and_mla_activation_memory_is_not_guessed():
 
 def test_kv_cache_capacity_on_a_gpu():
     """Llama-3.1-8B in bf16 on an 80 GB H100: (80e9 - 2N) // (2 L h_kv d_h 2) tokens."""
-    data = calc_json("--preset", "llama-3.1-8b", "--seq", "8192", "--gpu", "h100-sxm")
+    data = calc_json("--preset", "llama3.1-8b", "--seq", "8192", "--gpu", "h100-sxm")
     free = 80 * 10**9 - 2 * 8_030_261_248
     per_token = 2 * 32 * 8 * 128 * 2
     assert data["kv_cache_bytes_per_token"] == per_token
@@ -132,7 +132,7 @@ def test_mla_cache_per_token_is_the_latent_and_the_rope_key():
 
 
 def test_roofline_bounds_use_the_bytes_each_pass_moves():
-    data = calc_json("--preset", "llama-3.1-8b", "--seq", "1024", "--gpu", "a100-80gb-sxm")
+    data = calc_json("--preset", "llama3.1-8b", "--seq", "1024", "--gpu", "a100-80gb-sxm")
     gpu = load_gpu("a100-80gb-sxm")
     decode_bytes = 2 * data["matrix_params"] + 2 * 32 * 8 * 128 * 1023 * 2
     assert data["decode_bytes"] == decode_bytes
@@ -147,7 +147,7 @@ def test_roofline_bounds_use_the_bytes_each_pass_moves():
 
 def test_mfu_follows_palm():
     """MFU = tokens/s x (6N + 12 L H Q T) / peak of all GPUs (PaLM, appendix B)."""
-    data = calc_json("--preset", "llama-3.1-8b", "--seq", "8192", "--measured-tokens-per-s",
+    data = calc_json("--preset", "llama3.1-8b", "--seq", "8192", "--measured-tokens-per-s",
                      "20000", "--gpus", "4")
     n, L, H, Q, T = data["matrix_params"], 32, 32, 128, 8192
     assert data["training_flops_per_token"] == 6 * n + 12 * L * H * Q * T
