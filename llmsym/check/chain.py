@@ -205,8 +205,7 @@ def _check_induction(link: Link) -> None:
     if not ind.var.is_integer:
         raise StepFailure(f"an induction needs an integer variable, not {ind.var}")
     given_rules = tuple(p for p in link.given if p.is_rewrite)
-    statement = replace(link.step, induction=None, using=given_rules,
-                        tactic="definition" if link.definitions else "auto")
+    statement = replace(link.step, induction=None, using=given_rules, tactic="auto")
     prepared = prepare(link.prev, statement, link.given, link.definitions)
     screen(prepared, link.step.rel, random.Random(link.seed), POINTS_BEFORE + 2)
 
@@ -244,11 +243,17 @@ def _apply(expr: Any, rules: list) -> Any:
         return expr
     if isinstance(expr, sp.MatrixBase):
         return expr.applyfunc(lambda e: _apply(e, rules))
-    for lhs, rhs in rules:
-        expr = expr.xreplace({lhs: rhs}) if not isinstance(lhs, sp.Add) else expr.subs(lhs, rhs)
+    def literal(e):
+        for lhs, rhs in rules:
+            e = e.xreplace({lhs: rhs}) if not isinstance(lhs, sp.Add) else e.subs(lhs, rhs)
+        return e
+
+    expr = literal(expr)
+    if expr.has(Notation):  # once more with notation unfolded, indices still as written
+        expr = literal(tactics.unfold(expr))
     if not expr.has(sp.Sum, Notation) and not any(
             sp.sympify(lhs).has(sp.Sum, Notation) for lhs, _ in rules):
-        return expr.subs([(lhs, rhs) for lhs, rhs in rules])  # no sums to line up: done
+        return expr.subs(rules)  # no sums to line up: done
     for prepare in (lambda e: e, tactics.unfold):
         expr = tactics.sum_normal(prepare(expr))
         for lhs, rhs in rules:
@@ -258,6 +263,9 @@ def _apply(expr: Any, rules: list) -> Any:
 
 def _eliminated(rules: list, before: list, after: list) -> tuple[tuple[Any, bool], ...]:
     """Signs a point must respect for a symbol a hypothesis rewrote away: ``(expr, strict)``."""
+    if not any(isinstance(lhs, sp.Symbol) and (lhs.is_positive or lhs.is_nonnegative)
+               for lhs, _ in rules):
+        return ()
     gone = set().union(*(points.atoms(e) for e in before)) - set().union(
         *(points.atoms(e) for e in after))
     out = []
@@ -354,6 +362,7 @@ class Prepared:
     constraints: tuple[tuple[Any, bool], ...] = ()
     relations: dict = field(default_factory=dict)
     pins: tuple[tuple[Any, Any], ...] = ()  # hypotheses a random point must satisfy
+    evaluable: tuple | None = None  # both lines ready to evaluate (filled by the first screen)
 
 
 def prepare(prev: Any, step: Step, given: tuple[Premise, ...] = (),
@@ -362,8 +371,9 @@ def prepare(prev: Any, step: Step, given: tuple[Premise, ...] = (),
     token = tactics.DEFINITIONS.set(definitions)
     try:
         before = [_sym(prev), _sym(step.expr)]
-        relations = relation_substitution(given + tuple(
-            u for u in step.using if isinstance(u, Premise)), _bound_indices(before))
+        premises = given + tuple(u for u in step.using if isinstance(u, Premise))
+        relations = relation_substitution(premises, _bound_indices(before)) if any(
+            p.is_formula and not p.is_rewrite for p in premises) else {}
         rules = rewrite_rules(step)
         a, b = (_apply(e, rules) for e in before)
         if relations:  # built into notation too: unfold it, and apply the hypotheses again
@@ -432,7 +442,11 @@ def _fmt(values: list) -> str:
 def screen(link: Prepared, rel: str, rng: random.Random, count: int) -> None:
     """Raise StepFailure if ``a rel b`` is false at one of ``count`` random points."""
     a, b = link.a, link.b
-    for point, va, vb in points.paired_points(a, b, rng, count, link.constraints, link.pins):
+    if link.evaluable is None:  # notation unfolded and derivatives taken once per link
+        link.evaluable = points.evaluable(a), points.evaluable(b)
+    ea, eb = link.evaluable
+    for point, va, vb in points.paired_points(ea, eb, rng, count, link.constraints, link.pins,
+                                              ready=True):
         if rel == "=":
             ok, _ = points.close(va, vb)
             if not ok:

@@ -368,8 +368,15 @@ def _value(expr: Any, point: Point) -> list | None:
         return None
 
 
+def evaluable(expr: Any) -> Any:
+    """An expression ready for :func:`paired_points`: notation unfolded, products of explicit
+    matrices multiplied out, derivatives taken."""
+    return _explicit(unfold(expr))
+
+
 def paired_points(a: Any, b: Any, rng: random.Random, count: int,
-                  constraints: tuple = (), pins: tuple = ()) -> Iterator[tuple[dict, list, list]]:
+                  constraints: tuple = (), pins: tuple = (),
+                  ready: bool = False) -> Iterator[tuple[dict, list, list]]:
     """Yield ``(point, values_a, values_b)`` at up to ``count`` points where both are defined.
 
     ``constraints`` are ``(expr, strict)`` pairs: ``expr`` must be positive (``strict``) or
@@ -377,7 +384,8 @@ def paired_points(a: Any, b: Any, rng: random.Random, count: int,
     rewrote away, say). ``pins`` are hypotheses ``(atom, expr)`` the point is made to
     satisfy (``p[1] = c``: the entry p_1 takes the value of c wherever it is met).
     """
-    a, b = _explicit(unfold(a)), _explicit(unfold(b))
+    if not ready:
+        a, b = evaluable(a), evaluable(b)
     constraints = tuple((unfold(c), strict) for c, strict in constraints)
     pins = tuple((lhs, unfold(rhs)) for lhs, rhs in pins)
     exprs = [a, b, *(c for c, _ in constraints), *(r for _, r in pins)]

@@ -8,8 +8,8 @@ and requires the check to fail on each.
 
 Arguments are keywords named like the symbols (``str(symbol)``). A vector
 (``IndexedBase``) is passed as a sequence and read 1-based, as the formula
-writes it: ``z[1]`` is the first entry. Any other indexable object (a dict, say,
-for a formula indexed from 0) is passed as it is.
+writes it: ``z[1]`` is the first entry (index 0 of a list or array is an error, not
+its last entry). Any other indexable object receives the index minus one.
 
 >>> import sympy as sp
 >>> x, y = sp.symbols("x y", positive=True)
@@ -36,8 +36,11 @@ class OneBased:
         self.values = values
 
     def __getitem__(self, index: Any) -> Any:
+        import numpy as np
+
         indices = index if isinstance(index, tuple) else (index,)
-        if any(int(i) < 1 for i in indices):
+        plain = isinstance(self.values, (list, tuple, np.ndarray))
+        if plain and any(int(i) < 1 for i in indices):  # would wrap round to the end
             raise IndexError(f"entry {index} of a vector indexed from 1")
         if isinstance(index, tuple):
             return self.values[tuple(int(i) - 1 for i in index)]
@@ -57,14 +60,6 @@ def _min(*args: Any) -> Any:
     import numpy as np
 
     return functools.reduce(np.minimum, args)
-
-
-def _vector(values: Any) -> Any:
-    """A list, tuple or array is read 1-based; any other indexable object (a dict, a wrapper
-    for 0-based indices) is used as it is."""
-    import numpy as np
-
-    return OneBased(values) if isinstance(values, (list, tuple, np.ndarray)) else values
 
 
 class Formula:
@@ -97,7 +92,7 @@ class Formula:
         missing = [p for p in self.params if p not in kwargs]
         if missing:
             raise TypeError(f"formula {self.label or self.expr}: missing {', '.join(missing)}")
-        args = [_vector(kwargs[p]) if p in self._vectors else kwargs[p] for p in self.params]
+        args = [OneBased(kwargs[p]) if p in self._vectors else kwargs[p] for p in self.params]
         return self._fn(*args)
 
     def __repr__(self) -> str:

@@ -313,13 +313,14 @@ def _induction_premises(claim: Claim) -> list[str]:
 
 def claim_view(claim: Claim, derivation: Derivation, numbers: dict, notation: dict,
                defined: set) -> dict[str, Any]:
-    premises = [premise_view(p) for p in premises_of(claim, derivation)]
+    found = premises_of(claim, derivation)
+    premises = [premise_view(p) for p in found]
     for latex in _range_premises(claim.start) + _range_premises(claim.end) + _induction_premises(
             claim):
         premises.append({"latex": latex, "text": "", "kind": PremiseKind.HYPOTHESIS.value,
                          "label": "range", "ref": None, "key": ""})
     symbols = displayed_symbols(claim.start) | displayed_symbols(claim.end)
-    for p in premises_of(claim, derivation):  # a citation prints "by (n.k)": no symbols
+    for p in found:  # a citation prints "by (n.k)": no symbols
         if p.is_formula and p.kind is not PremiseKind.REFERENCE:
             symbols |= displayed_symbols(p.statement)
     where = _where(claim, derivation, symbols)
