@@ -52,12 +52,15 @@ class LlmLatexPrinter(LatexPrinter):
             else:
                 text += " + "
             piece = self._print(term)
-            if self._needs_add_brackets(term):
+            if self._needs_add_brackets(term) or (k and _sum_like(term)):
                 piece = r"\left(%s\right)" % piece
             text += piece
         return text
 
     def _print_Mul(self, expr):
+        coeff, rest = expr.as_coeff_Mul()
+        if coeff == -1 and _sum_like(rest):  # -(a + b) kept in order: keep its brackets
+            return r"- \left(%s\right)" % self._print(rest)
         ones = [a for a in expr.args if a == 1]
         if ones:  # a line kept unevaluated (``held``) may carry factors of 1
             rest = [a for a in expr.args if a != 1]
@@ -100,6 +103,13 @@ class LlmLatexPrinter(LatexPrinter):
     def _print_matrix(self, expr):
         rows = [" & ".join(self._print(x) for x in expr.row(r)) for r in range(expr.rows)]
         return r"\begin{pmatrix}%s\end{pmatrix}" % r" \\ ".join(rows)
+
+
+def _sum_like(term: Any) -> bool:
+    """A sum printed in a fixed order (``terms``, ``minus``): it needs brackets after a minus."""
+    from sympy.printing.precedence import PRECEDENCE
+
+    return not isinstance(term, sp.Add) and getattr(term, "precedence", None) == PRECEDENCE["Add"]
 
 
 def _negative(term: Any) -> bool:

@@ -341,6 +341,8 @@ def relation_substitution(given: tuple[Premise, ...], bound: set = frozenset()) 
                 delta = deterministic(sp.Symbol(f"δ_{small}", integer=integer or None,
                                                 positive=strict or None, nonnegative=True))
                 subs[small] = big - delta
+    for _ in range(len(subs)):  # chained relations (i >= r + 1, n >= i): compose them
+        subs = {k: sp.sympify(v).xreplace(subs) for k, v in subs.items()}
     return subs
 
 

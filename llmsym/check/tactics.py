@@ -528,9 +528,11 @@ def apply(tactic: str, expr: Any) -> Any:
 
 
 def is_zero(expr: Any) -> bool:
-    """A literal symbolic zero (every entry of a matrix)."""
+    """A literal symbolic zero (every entry of a matrix; a zero matrix expression)."""
     if isinstance(expr, sp.MatrixBase):
         return all(x == 0 for x in expr)
+    if isinstance(expr, sp.ZeroMatrix):
+        return True
     return sp.sympify(expr) == 0
 
 

@@ -62,6 +62,22 @@ def _min(*args: Any) -> Any:
     return functools.reduce(np.minimum, args)
 
 
+def _erf(x: Any) -> Any:
+    import math
+
+    import numpy as np
+
+    return np.vectorize(math.erf, otypes=[float])(x) if np.ndim(x) else math.erf(x)
+
+
+def _erfc(x: Any) -> Any:
+    import math
+
+    import numpy as np
+
+    return np.vectorize(math.erfc, otypes=[float])(x) if np.ndim(x) else math.erfc(x)
+
+
 class Formula:
     """A SymPy expression called with keyword arguments; vectors are read 1-based."""
 
@@ -85,8 +101,10 @@ class Formula:
         self.params = tuple(str(a.label if isinstance(a, sp.IndexedBase) else a)
                             for a in self._args)
         self._vectors = {str(v.label) for v in vectors}
+        # NumPy's printer (mpmath's would turn rationals into mpf, which NumPy refuses)
         self._fn = sp.lambdify(self._args, self.expr,
-                               modules=[{"Max": _max, "Min": _min}, "numpy", "mpmath", "math"])
+                               modules=[{"Max": _max, "Min": _min, "erf": _erf, "erfc": _erfc},
+                                        "numpy", "math"])
 
     def __call__(self, **kwargs: Any) -> Any:
         missing = [p for p in self.params if p not in kwargs]

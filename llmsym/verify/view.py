@@ -218,7 +218,7 @@ def _range_premises(expr: Any) -> list[str]:
             for _, lo, hi in s.limits:
                 if hi.is_infinite or tactics.nonneg(sp.expand(hi - lo + 1)):
                     continue
-                text = relation_latex(hi, ">=", lo - 1)
+                text = _at_least(sp.expand(hi - lo + 1))
                 if text not in out:
                     out.append(text)
     return out
@@ -230,6 +230,13 @@ def _prose(text: str) -> str:
     if "$" not in text and "\\" in text:
         return f"${text}$"
     return text
+
+
+def _at_least(gap: Any) -> str:
+    """``gap >= 0`` written with the positive terms on the left: ``L - l`` as ``L \\ge l``."""
+    left = sp.Add(*[t for t in sp.Add.make_args(gap) if not t.could_extract_minus_sign()])
+    right = -sp.Add(*[t for t in sp.Add.make_args(gap) if t.could_extract_minus_sign()])
+    return relation_latex(left, ">=", right)
 
 
 def premise_view(p: Premise) -> dict[str, Any]:
