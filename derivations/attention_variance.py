@@ -196,9 +196,14 @@ uncorrelated = Hypothesis(
     " ($\\delta_{ij}$: 1 if $i = j$, else 0)")
 key_mean = Hypothesis(Eq(ExpectGiven(k[i]), mu_k),
                       "key components have mean $\\mu_k$, whatever the query")
-key_cov = Hypothesis(Eq(CovGiven(k[i], k[j]), KroneckerDelta(i, j) * sigma_k**2),
-                     "key components are uncorrelated, of variance $\\sigma_k^2$, whatever the"
-                     " query")
+key_cov = Hypothesis(
+    Eq(ExpectGiven(k[i] * k[j]), terms(factors(ExpectGiven(k[i]), ExpectGiven(k[j])),
+                                       factors(KroneckerDelta(i, j), sigma_k**2))),
+    "key components are uncorrelated, of variance $\\sigma_k^2$, whatever the query:"
+    " $\\operatorname{Cov}[k_i, k_j \\mid \\mathbf{q}] = \\delta_{ij} \\sigma_k^2$")
+key_var = Hypothesis(
+    Eq(ExpectGiven(k[i] ** 2), terms(ExpectGiven(k[i]) ** 2, sigma_k**2)),
+    "the same for $j = i$: $\\operatorname{Var}[k_i \\mid \\mathbf{q}] = \\sigma_k^2$")
 query_mean = Hypothesis(Eq(Expect(q[i]), mu_q), "query components have mean $\\mu_q$")
 query_var = Hypothesis(Eq(Var(q[i]), sigma_q**2), "query components have variance $\\sigma_q^2$")
 class iverson(Notation):  # noqa: N801 - Iverson's bracket, as derivation softmax-gradient
@@ -235,17 +240,6 @@ DEFINITIONS = (
     Definition("dot product", dot(q[i], k[i], i, d), dot.definition(q[i], k[i], i, d)),
     TERM,
 )
-
-
-def double_sum(body):  # noqa: D401
-    """sum_{i=1}^{d_k} sum_{j=1}^{d_k} body."""
-    return Sum(Sum(body, (j, 1, d)), (i, 1, d))
-
-
-def split_at_diagonal(body):
-    """The inner sum of ``double_sum(body)`` cut into j < i, j = i and j > i."""
-    return Sum(Sum(body, (j, 1, i - 1)) + body.xreplace({j: i}) + Sum(body, (j, i + 1, d)),
-               (i, 1, d))
 
 
 # --- Claims: two facts of probability ---------------------------------------------------------
@@ -389,25 +383,51 @@ query_offset = Claim(
          " of the scores around it matters.",
 )
 
+score_row = Sum(q_fixed[j] * k[j], (j, 1, d))  # the score, as a sum over j
+
+query_row = Claim(
+    "query_row",
+    "Per query, a key component is correlated with the score only through itself",
+    given=(i_in_range,),
+    start=CovGiven(k[i], score_row),
+    steps=(
+        Step(ExpectGiven(Sum(q_fixed[j] * k[i] * k[j], (j, 1, d)))
+             - ExpectGiven(k[i]) * ExpectGiven(score_row),
+             "definition of Cov; $k_i$ does not depend on $j$", "unfold+sum"),
+        Step(Sum(q_fixed[j] * CovGiven(k[i], k[j]), (j, 1, d)),
+             "linearity of $\\mathbb{E}$ with the query fixed; definition of Cov",
+             "expect+unfold+sum"),
+        Step(Sum(q_fixed[j] * CovGiven(k[i], k[j]), (j, 1, i - 1))
+             + Sum(q_fixed[j] * CovGiven(k[i], k[j]), (j, i, d)),
+             "cut the sum before $j = i$", "join_sums"),
+        Step(Sum(q_fixed[j] * CovGiven(k[i], k[j]), (j, 1, i - 1))
+             + q_fixed[i] * CovGiven(k[i], k[i])
+             + Sum(q_fixed[j] * CovGiven(k[i], k[j]), (j, i + 1, d)),
+             "split off the term $j = i$", "align_sums"),
+        Step(factors(q_fixed[i], sigma_k**2),
+             "key components are uncorrelated, of variance $\\sigma_k^2$: the sums over"
+             " $j \\ne i$ vanish", "doit+sum", using=(key_cov, key_var)),
+    ),
+    on_sheet=False,
+)
+
 query_variance = Claim(
     "query_variance",
     "Per query, the scores spread over the keys with variance $\\sigma_k^2 \\|\\mathbf{q}\\|^2$",
     start=VarGiven(score_given),
     steps=(
-        Step(double_sum(q_fixed[i] * q_fixed[j] * CovGiven(k[i], k[j])),
-             "definition of Var; $(\\sum_i x_i)^2 = \\sum_i \\sum_j x_i x_j$; linearity of"
-             " $\\mathbb{E}$ with the query fixed; definition of Cov",
-             "unfold+square_sums+expect+square_sums+unfold+sum"),
-        Step(Sum(Sum(q_fixed[i] * q_fixed[j] * KroneckerDelta(i, j) * sigma_k**2, (j, 1, i - 1))
-                 + Sum(q_fixed[i] * q_fixed[j] * KroneckerDelta(i, j) * sigma_k**2, (j, i, d)),
-                 (i, 1, d)),
-             "key components are uncorrelated, of variance $\\sigma_k^2$; cut the sum over $j$"
-             " before $j = i$", "doit+sum", using=(key_cov,)),
-        Step(split_at_diagonal(q_fixed[i] * q_fixed[j] * KroneckerDelta(i, j) * sigma_k**2),
-             "split off the term $j = i$", "align_sums"),
+        Step(ExpectGiven(Sum(q_fixed[i] * k[i] * score_row, (i, 1, d)))
+             - ExpectGiven(score_row) ** 2,
+             "definition of Var; $(\\sum_i q_i k_i)^2 = \\sum_i q_i k_i \\sum_j q_j k_j$",
+             "unfold+sum"),
+        Step(Sum(q_fixed[i] * CovGiven(k[i], score_row), (i, 1, d)),
+             "linearity of $\\mathbb{E}$ with the query fixed; definition of Cov",
+             "expect+unfold+sum"),
+        Step(Sum(q_fixed[i] * factors(q_fixed[i], sigma_k**2), (i, 1, d)),
+             "each key component is correlated with the score only through itself", "sum",
+             using=(query_row,)),
         Step(sigma_k**2 * vnorm(q_fixed[i], i, d) ** 2,
-             "$\\delta_{ij} = 0$ for $j \\ne i$; $\\sum_i q_i^2 = \\|\\mathbf{q}\\|^2$",
-             "doit+unfold+sum"),
+             "$\\sum_i q_i^2 = \\|\\mathbf{q}\\|^2$", "unfold+sum"),
     ),
     note="Conditional on the query, the common offset $\\mu_k \\sum_i q_i$ of the scores is the"
          " same for every key and the softmax ignores it (shift invariance, derivation"
@@ -616,7 +636,8 @@ DERIVATION = Derivation(
     ),
     definitions=DEFINITIONS,
     claims=(scale_variance, row_covariance, sum_variance, term_variance, score_mean, score_variance,
-            scaled_variance, query_offset, query_variance, expected_query_variance, saturation),
+            scaled_variance, query_offset, query_row, query_variance, expected_query_variance,
+            saturation),
     checks=(
         NumericCheck("score-variance", check_score_variance,
                      "Var of $\\mathbf{q} \\cdot \\mathbf{k}$ by exact enumeration of every"

@@ -100,7 +100,7 @@ def test_per_query_view_and_saturation(claims):
     assert per_query["on_sheet"]
     assert per_query["statement"].endswith(
         r"= \sigma_{k}^{2} \left\|\mathbf{q}\right\|^{2}")
-    assert any(r"\sigma_{k}^{2} \delta_{i j}" in p for p in _premises(per_query))
+    assert any(r"\delta_{i j} \sigma_{k}^{2}" in p for p in _premises(per_query))
     mean = claims["expected_query_variance"]
     assert mean["statement"].endswith(
         r"= d_{k} \sigma_{k}^{2} \left(\sigma_{q}^{2} + \mu_{q}^{2}\right)")
