@@ -1,4 +1,4 @@
-"""Layer by layer: head widths, grouped heads, sliding windows, MLA and mixtures of experts.
+"""Layer by layer: head widths, grouped heads, sliding windows, and the model's totals.
 
 Statement
     By FlopCounterMode's convention, M(n1, n2, n3) = 2 n1 n2 n3 FLOPs per product.
@@ -10,14 +10,11 @@ Statement
                      causal: b h (d_k + d_v) s (s + 1);
                      a window s_w <= s: b h (d_k + d_v) s_w (2s - s_w + 1)
         decode       2 b h (d_k + d_v) n_key,  n_key = min(s_c, s_w - 1) + 1 = min(s_c + 1, s_w)
-        cache        2 b h_kv d_h n_c B_el per layer (MLA: b (r_kv + d_rope) n_c B_el)
-        MLA          2 b [s (d r_q + r_q h (d_nope + d_rope) + d (r_kv + d_rope) + h d_v d)
-                          + t r_kv h (d_nope + d_v)],  t = s (prefill) or s_c + 1 (decode)
-        MoE          2 b s d (n_exp + k_top n_ff d_exp + n_ff d_sh + [sg]),
-                     active parameters: N_moe - (n_exp - k_top) N_exp
-    and the model adds up its layers: N = (2 - [tied]) V d + [learned] n_pos d + v_N d + N_L,
-    F = F_L + 2 b s d V. The counting NumPy decoder, built layer by layer from the
-    same architectures, executes every product: its counts confirm each closed form.
+        cache        2 b h_kv d_h n_c B_el per layer
+    and the model adds up its layers: N = (2 - [tied]) V d + [learned] n_pos d
+    + (1 + n_N) v_N d + N_att + N_mlp, F = F_L + 2 b s d V. MLA and mixtures of experts
+    are counted in moe-mla-counts. The counting NumPy decoder, built layer by layer from
+    the same architectures, executes every product: its counts confirm each closed form.
 
 Run on its own: ``python derivations/architecture_counts.py``.
 """
@@ -182,66 +179,6 @@ CACHE = Definition("cache bytes of a layer", M_layer,
                    Sum(factors(b, n_c, group(d_h, d_h), B_el), (j, 1, h_kv)),
                    "per key/value head: a key and a value of $d_{h}$ elements for each of the "
                    "$n_{\\mathrm{c}}$ tokens held, $b$ sequences")
-CACHE_MLA = Definition("cache bytes of an MLA layer", M_mla,
-                       factors(b, n_c, group(r_kv, d_rope), B_el),
-                       "per token one latent of $r_{kv}$ elements and one rotated key of "
-                       "$d_{\\mathrm{rope}}$, shared by all heads")
-D_QK = Hypothesis(Eq(d_k, d_nope + d_rope),
-                  "an MLA query/key head is $d_{\\mathrm{nope}}$ plain and $d_{\\mathrm{rope}}$ "
-                  "rotated entries")
-QK = group(d_nope, d_rope)
-MLA_DEF = Definition(
-    "MLA projection FLOPs", F_mla,
-    factors(b, group(mm(s, d, r_q), mm(s, r_q, factors(h, d_k)), mm(s, d, terms(r_kv, d_rope)),
-                     mm(t_rows, r_kv, factors(h, group(d_nope, d_v))),
-                     mm(s, factors(h, d_v), d))),
-    "$W_{DQ}$ and $W_{UQ}$ (low-rank query), $W_{DKV}$ with the rotated key, $W_{UKV}$ "
-    "expanding $t_{\\mathrm{lat}}$ latents into keys and values, $W_O$; $s$ new rows per sequence")
-MLA_FULL_Q_DEF = Definition(
-    "MLA projection FLOPs, full-rank query", F_mla_q,
-    factors(b, group(mm(s, d, factors(h, d_k)), mm(s, d, terms(r_kv, d_rope)),
-                     mm(t_rows, r_kv, factors(h, group(d_nope, d_v))),
-                     mm(s, factors(h, d_v), d))),
-    "as above with one $d \\times hd_{k}$ query projection")
-MLA_PARAMS = Definition(
-    "MLA parameters", N_mla,
-    terms(factors(d, r_q), r_q, factors(r_q, h, QK), factors(d, group(r_kv, d_rope)), r_kv,
-          factors(r_kv, h, group(d_nope, d_v)), factors(h, d_v, d),
-          factors(qkv, group(r_q, r_kv, d_rope)), factors(o_b, d)),
-    "$W_{DQ}$, the query latent's norm, $W_{UQ}$, $W_{DKV}$, the kv latent's norm, $W_{UKV}$, "
-    "$W_O$; biases on the two down-projections and on the output")
-MLA_PARAMS_Q = Definition(
-    "MLA parameters, full-rank query", N_mla_q,
-    terms(factors(d, h, QK), factors(d, group(r_kv, d_rope)), r_kv,
-          factors(r_kv, h, group(d_nope, d_v)), factors(h, d_v, d),
-          factors(qkv, group(r_kv, d_rope)), factors(o_b, d)),
-    "as above with one $d \\times h(d_{\\mathrm{nope}} + d_{\\mathrm{rope}})$ query matrix")
-MLP_DEF = Definition("MLP FLOPs", F_mlp, factors(b, n_ff, mm(s, d, d_ff)),
-                     "$n_{\\mathrm{ff}}$ products of $d \\times d_{ff}$ (gate, up, down) per row")
-MLP_PARAMS = Definition(
-    "MLP parameters", N_dense,
-    terms(factors(n_ff, d, d_ff), factors(mlp_b, group(factors(group(n_ff, -1), d_ff), d))),
-    "$n_{\\mathrm{ff}}$ matrices; with biases, $n_{\\mathrm{ff}} - 1$ of width $d_{ff}$ and one "
-    "of width $d$")
-EXPERT = factors(n_ff, mm(1, d, d_exp))
-MOE_DEF = Definition(
-    "MoE FLOPs", F_moe,
-    Sum(terms(mm(1, d, n_exp), Sum(EXPERT, (m_i, 1, k_top)), factors(n_ff, mm(1, d, d_sh)),
-              factors(sg, mm(1, d, 1))), (tok, 1, factors(b, s))),
-    "each of the $bs$ token rows: the router's $n_{\\mathrm{exp}}$ logits, its "
-    "$k_{\\mathrm{top}}$ experts (whichever they are), the shared experts of total width "
-    "$d_{\\mathrm{sh}}$ and their gate")
-MOE_PARAMS = Definition(
-    "MoE parameters", N_moe,
-    terms(factors(d, n_exp), factors(rb, n_exp), Sum(N_exp, (e_i, 1, n_exp)), N_sh,
-          factors(sg, d)),
-    "the router and its bias, $n_{\\mathrm{exp}}$ experts of $N_{\\mathrm{exp}}$ parameters, "
-    "the shared experts, the shared gate")
-ACTIVE = Definition(
-    "active MoE parameters", N_act,
-    terms(factors(d, n_exp), factors(rb, n_exp), Sum(N_exp, (m_i, 1, k_top)), N_sh,
-          factors(sg, d)),
-    "what one token touches: the router, its $k_{\\mathrm{top}}$ experts, the shared experts")
 LAYERS = Definition("parameters of the layers", N_L,
                     Sum(terms(NA[ell], NM[ell], factors(NN[ell], v_N, d)), (ell, 1, L)),
                     "layer $\\ell$ has its own attention, MLP and norms")
@@ -265,8 +202,6 @@ SUMS = (Hypothesis(Eq(N_att, Sum(NA[ell], (ell, 1, L))), "$N_{\\mathrm{att}}$ su
         Hypothesis(Eq(N_mlp, Sum(NM[ell], (ell, 1, L))), "$N_{\\mathrm{mlp}}$ sums their MLP "
                    "parameters"),
         Hypothesis(Eq(n_N, Sum(NN[ell], (ell, 1, L))), "$n_{\\mathrm{N}}$ sums their norms"))
-TOPK = Hypothesis(Ge(n_exp, k_top), "$k_{\\mathrm{top}} \\le n_{\\mathrm{exp}}$")
-
 # --- Claims ------------------------------------------------------------------
 projections = Claim(
     "projections",
@@ -373,135 +308,6 @@ cache = Claim(
     ),
     note="After $s$ tokens a full layer holds $n_{\\mathrm{c}} = s$, a sliding-window layer "
     "$\\min(s, s_{\\mathrm{w}} - 1)$.",
-)
-
-cache_mla = Claim(
-    "cache_mla",
-    "MLA caches the latent and the rotated key",
-    start=M_mla,
-    steps=(Step(factors(b, n_c, group(r_kv, d_rope), B_el), "one latent and one rotated key "
-                "per token", "definition"),),
-    note="DeepSeek-V3 ($r_{kv} = 512$, $d_{\\mathrm{rope}} = 64$): 576 elements per token and "
-    "layer, against $2 \\cdot 128 \\cdot 192 = 49152$ for its 128 heads expanded.",
-)
-
-MLA_END = factors(2, b, group(factors(s, group(factors(d, r_q), factors(r_q, h, QK),
-                                              factors(d, group(r_kv, d_rope)),
-                                              factors(h, d_v, d))),
-                             factors(t_rows, r_kv, h, group(d_nope, d_v))))
-
-mla = Claim(
-    "mla",
-    "Multi-head latent attention: the projections",
-    given=(D_QK,),
-    start=F_mla,
-    steps=(
-        Step(MLA_DEF.rhs, "low-rank query, joint key/value latent, expansion, output",
-             "definition"),
-        Step(MLA_END, "$\\mathcal{M} = 2n_1n_2n_3$; $d_{k} = d_{\\mathrm{nope}} + "
-             "d_{\\mathrm{rope}}$", "unfold+expand", using=(D_QK,)),
-    ),
-    where=(MM,),
-    note="transformers expands every latent it holds at every step: $t_{\\mathrm{lat}} = s$ in "
-    "prefill and $t_{\\mathrm{lat}} = s_{\\mathrm{c}} + 1$ in a decode step, so decode FLOPs "
-    "grow with the context outside the scores too.",
-)
-
-mla_full_q = Claim(
-    "mla_full_q",
-    "MLA projections with a full-rank query",
-    given=(D_QK,),
-    start=F_mla_q,
-    steps=(
-        Step(MLA_FULL_Q_DEF.rhs, "one query matrix", "definition"),
-        Step(factors(2, b, group(factors(s, group(factors(d, h, QK),
-                                                  factors(d, group(r_kv, d_rope)),
-                                                  factors(h, d_v, d))),
-                                 factors(t_rows, r_kv, h, group(d_nope, d_v)))),
-             "$\\mathcal{M} = 2n_1n_2n_3$", "unfold+expand", using=(D_QK,)),
-    ),
-    on_sheet=False,
-)
-
-mla_params = Claim(
-    "mla_params",
-    "MLA parameters",
-    given=INDICATORS[:2],
-    start=N_mla,
-    steps=(Step(MLA_PARAMS.rhs, "the arrays of the attention block", "definition"),),
-    on_sheet=False,
-)
-
-mla_params_q = Claim(
-    "mla_params_q",
-    "MLA parameters, full-rank query",
-    given=INDICATORS[:2],
-    start=N_mla_q,
-    steps=(Step(MLA_PARAMS_Q.rhs, "the arrays of the attention block", "definition"),),
-    on_sheet=False,
-)
-
-mlp = Claim(
-    "mlp",
-    "A dense MLP",
-    start=F_mlp,
-    steps=(Step(factors(2, b, s, n_ff, d, d_ff), "$\\mathcal{M} = 2n_1n_2n_3$",
-                "definition+expand"),),
-    on_sheet=False,
-)
-
-mlp_params = Claim(
-    "mlp_params",
-    "Parameters of a dense MLP",
-    given=(INDICATORS[3],),
-    start=N_dense,
-    steps=(Step(MLP_PARAMS.rhs, "its matrices and biases", "definition"),),
-    on_sheet=False,
-)
-
-moe = Claim(
-    "moe",
-    "A mixture of experts: every token through $k_{\\mathrm{top}}$ experts",
-    given=(TOPK,),
-    start=F_moe,
-    steps=(
-        Step(MOE_DEF.rhs, "router, the $k_{\\mathrm{top}}$ chosen experts, shared experts and "
-             "gate, for each token row", "definition"),
-        Step(factors(2, b, s, d, group(n_exp, factors(k_top, n_ff, d_exp), factors(n_ff, d_sh),
-                                       sg)),
-             "the summands depend on neither the row nor which experts were chosen",
-             "unfold+doit+expand"),
-    ),
-    where=(MM,),
-    note="Routing decides which experts run, never how many: the count holds for every "
-    "routing. Mixtral: $n_{\\mathrm{exp}} = 8$, $k_{\\mathrm{top}} = 2$; DeepSeek-V3: 256 and 8 "
-    "with $d_{\\mathrm{sh}} = d_{\\mathrm{exp}}$.",
-)
-
-moe_params = Claim(
-    "moe_params",
-    "Parameters of a mixture of experts",
-    given=INDICATORS[4:6],
-    start=N_moe,
-    steps=(Step(terms(factors(group(d, rb), n_exp), factors(n_exp, N_exp), N_sh, factors(sg, d)),
-                "$n_{\\mathrm{exp}}$ equal experts", "definition+doit+expand"),),
-    on_sheet=False,
-)
-
-moe_active = Claim(
-    "moe_active",
-    "Active parameters of a mixture of experts",
-    given=INDICATORS[4:6] + (TOPK,),
-    start=N_act,
-    steps=(
-        Step(terms(factors(group(d, rb), n_exp), factors(k_top, N_exp), N_sh, factors(sg, d)),
-             "$k_{\\mathrm{top}}$ equal experts", "definition+doit+expand"),
-        Step(terms(N_moe, -factors(group(n_exp, -k_top), N_exp)),
-             "all parameters but the experts the token skips", "definition+doit+expand",
-             using=(moe_params,)),
-    ),
-    note="What a token touches; the model's active count adds the layers' active parts to "
-    "the rest. Mixtral-8x7B: 12.9B of 46.7B.",
 )
 
 model_params = Claim(
@@ -705,170 +511,6 @@ def check_cache(rng, formula) -> Measurement:
                        "decoders (full and sliding; fp32, bf16, fp8) vs M_l, exact")
 
 
-def _mla_sizes(arch, batch, seq, rows):
-    m = arch.layers[0].attention.mla
-    return dict(_common(arch, batch, seq), q_rank=m.q_lora_rank or 1, kv_rank=m.kv_lora_rank,
-                d_nope=m.qk_nope_head_dim, d_rope=m.qk_rope_head_dim, latent_rows=rows)
-
-
-def _mla_case(rng, full_q: bool):
-    while True:
-        arch, model = _arch(rng, "mla")
-        if (arch.layers[0].attention.mla.q_lora_rank is None) == full_q:
-            return arch, model
-
-
-MLA_PRODUCTS = ("q", "q_a", "q_b", "kv_a", "kv_b", "o")
-
-
-def _check_mla(rng, formula, full_q: bool) -> Measurement:
-    """Prefill (t = s) and decode (t = s_c + 1) of MLA decoders, projections counted."""
-    worst, cases = 0, 6
-    for k in range(cases):
-        arch, model = _mla_case(rng, full_q)
-        batch = int(rng.integers(1, 4))
-        if k % 2:
-            seq = int(rng.integers(1, 7))
-            got = _counted(_run(model, rng, batch, seq), *MLA_PRODUCTS)
-            values = _mla_sizes(arch, batch, seq, seq)
-        else:
-            cached = int(rng.integers(1, 7))
-            step, held = _decode(model, rng, batch, cached)
-            got = _counted(step, *MLA_PRODUCTS)
-            values = _mla_sizes(arch, batch, 1, held[0] + 1)  # every latent held, and its own
-        worst = max(worst, abs(got - _call(formula, **values)))
-    return Measurement(float(worst), cases, 0.0, "MLA projection FLOPs of 6 NumPy decoders "
-                       "(prefill and cached decode steps) vs the formula, exact")
-
-
-def check_mla(rng, formula) -> Measurement:
-    return _check_mla(rng, formula, False)
-
-
-def check_mla_full_q(rng, formula) -> Measurement:
-    return _check_mla(rng, formula, True)
-
-
-def _check_mla_params(rng, formula, full_q: bool) -> Measurement:
-    worst, cases = 0, 6
-    for _ in range(cases):
-        arch, model = _mla_case(rng, full_q)
-        got = _layer_arrays(model, 0, ATTENTION_ARRAYS)
-        worst = max(worst, abs(got - _call(formula, **_mla_sizes(arch, 1, 1, 1))))
-    return Measurement(float(worst), cases, 0.0, "attention arrays of 6 MLA NumPy decoders vs "
-                       "the formula, exact")
-
-
-def check_mla_params(rng, formula) -> Measurement:
-    return _check_mla_params(rng, formula, False)
-
-
-def check_mla_params_q(rng, formula) -> Measurement:
-    return _check_mla_params(rng, formula, True)
-
-
-def _mlp_sizes(mlp, **extra):
-    return dict(ffn_matrices=mlp.matrices, d_ff=mlp.width, mlp_bias=int(mlp.bias), **extra)
-
-
-def check_mlp(rng, formula) -> Measurement:
-    worst, cases = 0, 8
-    for _ in range(cases):
-        arch, model = _arch(rng)
-        batch, seq = int(rng.integers(1, 4)), int(rng.integers(1, 7))
-        got = _counted(_run(model, rng, batch, seq), "gate", "up", "down")
-        values = _mlp_sizes(arch.layers[0].mlp, batch=batch, seq=seq, d_model=arch.d_model)
-        worst = max(worst, abs(got - _call(formula, **values)))
-    return Measurement(float(worst), cases, 0.0, "MLP FLOPs of 8 NumPy decoders vs F_mlp, exact")
-
-
-def check_mlp_params(rng, formula) -> Measurement:
-    worst, cases = 0, 10
-    for _ in range(cases):
-        arch, model = _arch(rng)
-        got = _layer_arrays(model, 0, ("gate", "up", "down"))
-        values = _mlp_sizes(arch.layers[0].mlp, d_model=arch.d_model)
-        worst = max(worst, abs(got - _call(formula, **values)))
-    return Measurement(float(worst), cases, 0.0, "MLP arrays of 10 NumPy decoders vs N_dense")
-
-
-def _moe_sizes(moe, **extra):
-    return dict(n_experts=moe.n_experts, top_k=moe.top_k, d_expert=moe.expert.width,
-                d_shared=moe.shared.width if moe.shared else 0,
-                ffn_matrices=moe.expert.matrices, shared_gate=int(moe.shared_gate),
-                router_bias=int(moe.router_bias), **extra)
-
-
-def _moe_case(rng):
-    """A one-layer MoE decoder whose shared experts (if any) have the experts' matrices."""
-    while True:
-        arch, model = _arch(rng, "full", "moe")
-        moe = arch.layers[0].mlp
-        if moe.shared is None or moe.shared.matrices == moe.expert.matrices:
-            return arch, model
-
-
-def check_moe(rng, formula) -> Measurement:
-    """Routed runs of MoE decoders: two token draws route differently, the count is one."""
-    worst, cases = 0, 6
-    for _ in range(cases):
-        arch, model = _moe_case(rng)
-        batch, seq = int(rng.integers(1, 4)), int(rng.integers(2, 7))
-        for _draw in range(2):
-            got = _counted(_run(model, rng, batch, seq), "router", "gate", "up", "down",
-                           "shared_gate")
-            values = _moe_sizes(arch.layers[0].mlp, batch=batch, seq=seq, d_model=arch.d_model)
-            worst = max(worst, abs(got - _call(formula, **values)))
-    return Measurement(float(worst), 2 * cases, 0.0, "router, expert, shared-expert and gate "
-                       "FLOPs of 6 MoE NumPy decoders, two routings each, vs F_moe, exact")
-
-
-def _expert_arrays(model, moe) -> tuple[int, int, int]:
-    """Sizes of one routed expert, of the shared experts, of the whole MoE block."""
-    one = _layer_arrays(model, 0, ("expert0",))
-    shared = _layer_arrays(model, 0, ("shared",))
-    block = _layer_arrays(model, 0, ("router", "shared", "shared_gate")
-                          + tuple(f"expert{e}" for e in range(moe.n_experts)))
-    return one, shared, block
-
-
-def check_moe_params(rng, formula) -> Measurement:
-    worst, cases = 0, 8
-    for _ in range(cases):
-        arch, model = _moe_case(rng)
-        moe = arch.layers[0].mlp
-        one, shared, block = _expert_arrays(model, moe)
-        values = _moe_sizes(moe, d_model=arch.d_model, expert_params=one, shared_params=shared)
-        worst = max(worst, abs(block - _call(formula, **values)))
-    return Measurement(float(worst), cases, 0.0, "MoE arrays of 8 NumPy decoders (router bias, "
-                       "shared experts and gate varied) vs N_moe, exact")
-
-
-def check_active(rng, formula) -> Measurement:
-    """The arrays one token's products touch, read off the operands of a real forward pass."""
-    from llmsym.numeric.transformer import Counter
-
-    worst, cases = 0, 8
-    for _ in range(cases):
-        arch, model = _moe_case(rng)
-        moe = arch.layers[0].mlp
-        counter = Counter(tape=[])
-        model.forward(rng.integers(0, arch.vocab_size, size=(1, 1)), counter)
-        used = {id(w) for _, w in counter.tape}
-        touched = 0
-        for name, w in model.weights.items():
-            base = name.removesuffix(".bias")
-            part = name[len("layer0."):].split(".")[0] if name.startswith("layer0.") else ""
-            if part in ("router", "shared", "shared_gate") or part.startswith("expert"):
-                touched += w.size if id(model.weights.get(base, w)) in used else 0
-        one, shared, block = _expert_arrays(model, moe)
-        values = _moe_sizes(moe, d_model=arch.d_model, expert_params=one, shared_params=shared)
-        values[N_moe.name] = block  # the whole block, counted
-        worst = max(worst, abs(touched - _call(formula, **values)))
-    return Measurement(float(worst), cases, 0.0, "MoE arrays whose matrices one token's "
-                       "products used (with their biases) in 8 NumPy decoders vs N_act, exact")
-
-
 def check_model_params(rng, formula) -> Measurement:
     """All arrays of mixed decoders against N_model, the layers' parts counted by name."""
     worst, cases = 0, 8
@@ -941,17 +583,15 @@ def _r(name, claim, params, doc, units, expr=None):
                   claim=claim.name, integer=True)
 
 
-MLA_SIZES = (b, s, t_rows, d, h, r_q, r_kv, d_nope, d_rope, d_v)
-
 DERIVATION = Derivation(
     id="architecture-counts",
-    title="Layer by layer: head widths, windows, MLA, mixtures of experts",
+    title="Layer by layer: head widths, windows, and the model's totals",
     topic="Compute and memory",
     order=74,
     gloss="Each kind of layer counted as transformers runs it: projections with the config's "
           "head width, scores over $s^2$ (causal and windowed apart), a window's decode step "
-          "meeting $\\min(s_{\\mathrm{c}} + 1, s_{\\mathrm{w}})$ keys, MLA's latent cache, and "
-          "every token through $k_{\\mathrm{top}}$ experts.",
+          "meeting $\\min(s_{\\mathrm{c}} + 1, s_{\\mathrm{w}})$ keys and its cache holding "
+          "$s_{\\mathrm{w}} - 1$ tokens; a model of mixed layers adds them up.",
     assumptions=(
         "Pre-norm layers, attention then MLP, or both reading the layer's input (parallel "
         "blocks: same products, one or two norms); norms, rotary embeddings (full or partial), "
@@ -959,16 +599,12 @@ DERIVATION = Derivation(
         "products.",
         "Counts as the transformers implementation runs them with eager attention: the full "
         "$s \\times s$ score product in prefill, the sliding-window cache keeping "
-        "$s_{\\mathrm{w}} - 1$ tokens, MLA caching the latent and re-expanding it at every step, "
-        "logits for every position.",
+        "$s_{\\mathrm{w}} - 1$ tokens, logits for every position.",
     ),
     definitions=(MM, PROJ, PROJ_PARAMS, SCORES, SCORES_CAUSAL, SCORES_WINDOW, SCORES_DECODE,
-                 WINDOW_KEYS, CACHE, CACHE_MLA, MLA_DEF, MLA_FULL_Q_DEF, MLA_PARAMS,
-                 MLA_PARAMS_Q, MLP_DEF, MLP_PARAMS, MOE_DEF, MOE_PARAMS, ACTIVE, MODEL, LAYERS,
-                 MODEL_F, LAYERS_F),
+                 WINDOW_KEYS, CACHE, MODEL, LAYERS, MODEL_F, LAYERS_F),
     claims=(projections, projection_params, scores, scores_causal, scores_window, window_keys,
-            scores_decode, cache, cache_mla, mla, mla_full_q, mla_params, mla_params_q, mlp,
-            mlp_params, moe, moe_params, moe_active, model_params, model_flops),
+            scores_decode, cache, model_params, model_flops),
     results=(
         _r("projection_flops", projections, (b, s, d, h, h_kv, d_h),
            "FLOPs of the Q, K, V and O projections of one layer", "FLOPs"),
@@ -986,28 +622,6 @@ DERIVATION = Derivation(
            "FLOPs of QK^T and PV of one decode step against `keys` keys", "FLOPs"),
         _r("layer_cache_bytes", cache, (b, h_kv, d_h, n_c, B_el),
            "bytes of one layer's key/value cache holding `cached` tokens", "bytes"),
-        _r("mla_cache_bytes", cache_mla, (b, n_c, r_kv, d_rope, B_el),
-           "bytes of one MLA layer's cache (latent and rotated key) holding `cached` tokens",
-           "bytes"),
-        _r("mla_flops", mla, MLA_SIZES, "FLOPs of MLA's projections for s new rows and t "
-           "expanded latents", "FLOPs"),
-        _r("mla_flops_full_q", mla_full_q, (b, s, t_rows, d, h, r_kv, d_nope, d_rope, d_v),
-           "FLOPs of MLA's projections with a full-rank query", "FLOPs"),
-        _r("mla_params", mla_params, (d, h, r_q, r_kv, d_nope, d_rope, d_v, qkv, o_b),
-           "parameters of one MLA block", "parameters"),
-        _r("mla_params_full_q", mla_params_q, (d, h, r_kv, d_nope, d_rope, d_v, qkv, o_b),
-           "parameters of one MLA block with a full-rank query", "parameters"),
-        _r("mlp_flops", mlp, (b, s, d, n_ff, d_ff), "FLOPs of a dense MLP", "FLOPs"),
-        _r("mlp_params", mlp_params, (d, n_ff, d_ff, mlp_b), "parameters of a dense MLP",
-           "parameters"),
-        _r("moe_flops", moe, (b, s, d, n_ff, n_exp, k_top, d_exp, d_sh, sg),
-           "FLOPs of a mixture of experts: router, top-k experts, shared experts, gate",
-           "FLOPs"),
-        _r("moe_params", moe_params, (d, n_exp, N_exp, N_sh, sg, rb),
-           "parameters of a mixture-of-experts block", "parameters"),
-        _r("moe_active_params", moe_active, (d, n_exp, k_top, N_exp, N_sh, sg, rb),
-           "parameters of a mixture-of-experts block one token uses", "parameters",
-           expr=moe_active.steps[0].expr),
         _r("model_params", model_params, (V, d, tied, learned, n_pos, v_N, N_att, N_mlp, n_N),
            "parameters of a model whose layers hold attention_params, mlp_params and "
            "layer_norms norms in all", "parameters"),
@@ -1034,24 +648,6 @@ DERIVATION = Derivation(
                      claim="scores_decode"),
         NumericCheck("cache", check_cache, "Cache nbytes of full and sliding layers in fp32, "
                      "bf16, fp8: $M_{\\ell}$ exactly.", claim="cache"),
-        NumericCheck("mla", check_mla, "MLA projections in prefill and cached decode steps: "
-                     "$F_{\\mathrm{MLA}}$ exactly.", claim="mla"),
-        NumericCheck("mla_full_q", check_mla_full_q, "MLA with a full-rank query: exact.",
-                     claim="mla_full_q"),
-        NumericCheck("mla_params", check_mla_params, "MLA arrays: $N_{\\mathrm{MLA}}$ exactly.",
-                     claim="mla_params"),
-        NumericCheck("mla_params_q", check_mla_params_q, "MLA arrays with a full-rank query: "
-                     "exact.", claim="mla_params_q"),
-        NumericCheck("mlp", check_mlp, "Dense MLP products: $F_{\\mathrm{mlp}}$ exactly.",
-                     claim="mlp"),
-        NumericCheck("mlp_params", check_mlp_params, "MLP arrays: $N_{\\mathrm{dense}}$.",
-                     claim="mlp_params"),
-        NumericCheck("moe", check_moe, "MoE products under two routings each: "
-                     "$F_{\\mathrm{moe}}$ exactly.", claim="moe"),
-        NumericCheck("moe_params", check_moe_params, "MoE arrays: $N_{\\mathrm{moe}}$.",
-                     claim="moe_params"),
-        NumericCheck("active", check_active, "Arrays one token's products use: "
-                     "$N_{\\mathrm{act}}$ exactly.", claim="moe_active"),
         NumericCheck("model_params", check_model_params, "All arrays of decoders of mixed "
                      "layers: $N_{\\mathrm{model}}$ exactly.", claim="model_params"),
         NumericCheck("model_flops", check_model_flops, "Whole passes of decoders of mixed "
@@ -1067,17 +663,6 @@ DERIVATION = Derivation(
         qkv: "1 when $Q$, $K$, $V$ (MLA: the down-projections) have biases, else 0",
         o_b: "1 when the output projection has a bias, else 0",
         qk: "1 when queries and keys are normalised per head, else 0",
-        mlp_b: "1 when the MLP's matrices have biases, else 0",
-        n_exp: "routed experts per MoE layer", k_top: "experts each token is routed to",
-        d_exp: "width of one routed expert", d_sh: "total width of the shared experts (0: none)",
-        sg: "1 when a $d \\to 1$ gate scales the shared experts (Qwen-MoE), else 0",
-        rb: "1 when the router has a bias, else 0",
-        N_exp: "parameters of one routed expert", N_sh: "parameters of the shared experts",
-        r_q: "rank of MLA's query latent", r_kv: "rank of MLA's key/value latent",
-        d_nope: "entries of an MLA query/key head without rotation",
-        d_rope: "rotated entries of an MLA query/key head (one rotated key shared by all heads)",
-        t_rows: "latents expanded by $W_{UKV}$ ($s$ in prefill, $s_{\\mathrm{c}} + 1$ in "
-                "decode)",
         tied: "1 when the LM head is the embedding matrix, else 0",
         learned: "1 for a learned position table, else 0",
         n_pos: "rows of the learned position table",
@@ -1091,15 +676,10 @@ DERIVATION = Derivation(
         F_proj: "FLOPs of the Q, K, V, O projections of a layer",
         F_S: "FLOPs of $QK^\\top$ and $PV$ of a layer, full matrix",
         F_Sc: "the same over the causal pairs", F_Sw: "the same over a sliding window's pairs",
-        F_Sd: "score FLOPs of one decode step", F_mla: "FLOPs of MLA's projections",
-        F_mla_q: "the same with a full-rank query", F_mlp: "FLOPs of a dense MLP",
-        F_moe: "FLOPs of a mixture-of-experts block", F_model: "FLOPs of a whole pass",
-        N_proj: "parameters of a standard attention block", N_mla: "parameters of an MLA block",
-        N_mla_q: "the same with a full-rank query", N_dense: "parameters of a dense MLP",
-        N_moe: "parameters of a mixture-of-experts block",
-        N_act: "parameters of a mixture-of-experts block one token uses",
+        F_Sd: "score FLOPs of one decode step", F_model: "FLOPs of a whole pass",
+        N_proj: "parameters of a standard attention block",
         N_model: "parameters of the model",
-        M_layer: "cache bytes of one layer", M_mla: "cache bytes of one MLA layer",
+        M_layer: "cache bytes of one layer",
         n_win: "keys a sliding-window decode step meets",
     },
     sources=(
@@ -1108,11 +688,6 @@ DERIVATION = Derivation(
         "Mixtral, Qwen2/3 (MoE), Gemma(2), Phi-3, Falcon, GPT-NeoX, OLMo, StarCoder2, GPT-2, "
         "DeepSeek-V2/V3; DynamicSlidingWindowLayer keeps sliding_window - 1 tokens.",
         "Jiang et al. 2023, Mistral 7B (arXiv 2310.06825), section 2: sliding-window attention.",
-        "DeepSeek-AI 2024, DeepSeek-V2 (arXiv 2405.04434), section 2.1: multi-head latent "
-        "attention, a cache of $(d_c + d_h^R)$ elements per token and layer.",
-        "Shazeer et al. 2017 (arXiv 1701.06538); Fedus et al. 2022, Switch Transformers; Jiang "
-        "et al. 2024, Mixtral of Experts (arXiv 2401.04088): top-k routing; Dai et al. 2024, "
-        "DeepSeekMoE (arXiv 2401.06066): shared experts.",
         "Ainslie et al. 2023, GQA (arXiv 2305.13245).",
     ),
     examples=(example_window,),

@@ -176,7 +176,7 @@ def test_the_command_answers_within_half_a_second_of_cpu(calc_build):
 
 
 def test_results_come_only_from_the_calculators_derivations():
-    assert set(SOURCES) == {"architecture-counts", "training-memory", "serving",
+    assert set(SOURCES) == {"architecture-counts", "moe-mla-counts", "training-memory", "serving",
                             "transformer-flops", "transformer-params", "training-compute",
                             "kv-cache-memory", "roofline", "chinchilla"}
     assert set(llmsym_presets()).isdisjoint(hf_presets())

@@ -1,4 +1,5 @@
-"""The derivations behind issue 16's calculator: architecture-counts, training-memory, serving.
+"""The derivations behind issue 16's calculator: architecture-counts, moe-mla-counts,
+training-memory, serving.
 
 One verification of the three (and what they cite) from an empty cache is shared by the
 tests of this module: every claim proved for all values with the premises it should
@@ -16,8 +17,8 @@ import pytest
 from llmsym.notation import Named
 
 ROOT = Path(__file__).resolve().parent.parent
-MINE = ("architecture-counts", "training-memory", "serving")
-FILES = ("architecture_counts", "training_memory", "serving")
+MINE = ("architecture-counts", "moe-mla-counts", "training-memory", "serving")
+FILES = ("architecture_counts", "moe_mla_counts", "training_memory", "serving")
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +67,9 @@ def _labels(c, kind=None):
 def test_premises_are_shown(claims):
     window = claims[("architecture-counts", "scores_window")]
     assert any("reaches the window" in label for label in _labels(window))
-    active = claims[("architecture-counts", "moe_active")]
+    active = claims[("moe-mla-counts", "moe_active")]
     assert {p["ref"] for p in active["premises"] if p["kind"] == "reference"} == {
-        "architecture-counts:moe_params"}
+        "moe-mla-counts:moe_params"}
     gpt = claims[("training-memory", "korthikanti")]
     assert len(_labels(gpt, "hypothesis")) == 7
     assert any("16-bit" in label for label in _labels(gpt))
@@ -132,9 +133,10 @@ def _check(stem: str, check: str, claim: str, mutate=None):
 
 
 @pytest.mark.parametrize(("stem", "check", "claim"), [
-    ("architecture_counts", "moe", "moe"),
+    ("moe_mla_counts", "moe", "moe"),
     ("architecture_counts", "window_keys", "window_keys"),
-    ("architecture_counts", "mla", "mla"),
+    ("moe_mla_counts", "mla", "mla"),
+    ("moe_mla_counts", "cache_mla", "cache_mla"),
     ("architecture_counts", "model_params", "model_params"),
     ("training_memory", "none", "none"),
     ("training_memory", "korthikanti", "korthikanti"),

@@ -4,8 +4,8 @@ A model is read into a per-layer :class:`~llmsym.architecture.Architecture`: fro
 shipped preset, from a Hugging Face ``config.json`` (detected by its fields) or from
 llmsym's own config format. Every figure is a *verified* closed form exported by a
 derivation (``architecture-counts``, ``training-memory``, ``serving``,
-``transformer-flops``, ``kv-cache-memory``, ``training-compute``, ``roofline``,
-``chinchilla``), evaluated through :func:`evaluate`, the one place that calls
+``moe-mla-counts``, ``transformer-flops``, ``kv-cache-memory``, ``training-compute``,
+``roofline``, ``chinchilla``), evaluated through :func:`evaluate`, the one place that calls
 :mod:`llmsym.results`. Whole-model figures add up per-layer results exactly as the
 derivations' definitions sum over layers (identical layers are evaluated once and
 counted). Nothing here re-types a formula; this module validates input, chooses the
@@ -186,9 +186,9 @@ def workload(arch: Architecture, seq=None, batch=None, dtype: str = "bf16", cont
 
 # The derivations whose results the calculator evaluates; with a warm cache no other
 # derivation is loaded or checked.
-SOURCES = ("architecture-counts", "training-memory", "serving", "transformer-flops",
-           "transformer-params", "training-compute", "kv-cache-memory", "roofline",
-           "chinchilla")
+SOURCES = ("architecture-counts", "moe-mla-counts", "training-memory", "serving",
+           "transformer-flops", "transformer-params", "training-compute", "kv-cache-memory",
+           "roofline", "chinchilla")
 
 
 def _result(name: str):
