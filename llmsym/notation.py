@@ -14,6 +14,8 @@ exp(z[i])/Sum(exp(z[j]), (j, 1, n))
 
 from __future__ import annotations
 
+import functools
+
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 
@@ -76,6 +78,12 @@ def unfold(expr):
     expr = sp.sympify(expr)
     if not expr.has(Notation):
         return expr
+    return _unfolded(expr)
+
+
+@functools.lru_cache(maxsize=4096)
+def _unfolded(expr):
+    """Memoised: the checker unfolds the same lines for screening, rewriting and tactics."""
     return expr.replace(lambda x: isinstance(x, Notation), lambda x: x.doit())
 
 

@@ -288,10 +288,14 @@ def atoms(expr: Any) -> list:
     items = list(expr) if isinstance(expr, sp.MatrixBase) else [sp.sympify(expr)]
     free: set = set()
     for item in items:
-        free |= {s for s in item.free_symbols if isinstance(s, sp.Symbol)}
-        labels = {ix.base.label for ix in item.atoms(sp.Indexed)}
-        free -= labels
+        free |= _item_atoms(item)
     return sorted(free, key=str)
+
+
+@functools.lru_cache(maxsize=4096)
+def _item_atoms(item: Any) -> frozenset:
+    free = {s for s in item.free_symbols if isinstance(s, sp.Symbol)}
+    return frozenset(free - {ix.base.label for ix in item.atoms(sp.Indexed)})
 
 
 def _bounds(exprs: list) -> set:
