@@ -385,7 +385,7 @@ class factors(Notation):  # noqa: N801
         parts = []
         for f in self.args:
             text = printer._print(f)
-            if isinstance(f, sp.Add):
+            if isinstance(f, sp.Add) or getattr(f, "precedence", None) == PRECEDENCE["Add"]:
                 text = r"\left(%s\right)" % text
             parts.append(text)
         return " ".join(parts)

@@ -102,11 +102,10 @@ def _multi_sum(body: Any, limits: tuple) -> Any:
     height = max((1 + _height(s.function) for s in body.atoms(sp.Sum)), default=0)
     while len(_CANON) <= height + len(limits):
         _CANON.append(sp.Dummy(f"k{len(_CANON)}", integer=True))
-    renamed, new_limits = {}, []
-    for level, (var, lo, hi) in enumerate(limits):
-        k = _CANON[height + level]
-        renamed[var] = k
-        new_limits.append((k, lo.xreplace(renamed), hi.xreplace(renamed)))
+    # every index renamed at once: an inner bound may name an outer index (j from i + 1)
+    renamed = {var: _CANON[height + level] for level, (var, _, _) in enumerate(limits)}
+    new_limits = [(renamed[var], lo.xreplace(renamed), hi.xreplace(renamed))
+                  for var, lo, hi in limits]
     body = sp.expand(body.xreplace(renamed))
     variables = {lim[0] for lim in new_limits}
     parts = []

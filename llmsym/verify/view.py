@@ -52,6 +52,9 @@ def displayed_symbols(expr: Any, bound: frozenset = frozenset()) -> set:
         return set()
     if isinstance(expr, sp.Symbol):
         return set() if expr in bound else {expr}
+    if isinstance(expr, sp.MatrixSymbol):  # a matrix such as V is a symbol on the face too
+        return {expr} | displayed_symbols(expr.shape[0], bound) | displayed_symbols(
+            expr.shape[1], bound)
     if isinstance(expr, sp.Indexed):
         out = {expr.base.label}
         for i in expr.indices:
