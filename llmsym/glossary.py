@@ -7,6 +7,11 @@ or none at all. Keys are the symbols' LaTeX, exactly as the formulas print them
 symbol particular to one derivation belongs in that derivation's ``notation`` (it
 is then printed on a "where" line under its formula). Add an entry as a new line;
 never change a meaning without checking every derivation that relies on it.
+
+:data:`KINDS` says what sort of object a shared symbol is. A face symbol that
+takes its meaning from here must be of that sort: a vector called ``L`` or a
+matrix called ``V`` is not the number of layers or the vocabulary size, and the
+build says so instead of printing the wrong meaning.
 """
 
 from __future__ import annotations
@@ -60,4 +65,15 @@ GLOSSARY: dict[str, str] = {
     "\\mathbf{k}": "a key vector",
     "\\mathrm{pos}": "a token position (an integer in practice; the identities hold for any real)",
     "\\mathrm{pos}'": "a second token position",
+}
+
+# What sort of object each shared symbol is: "size" (an integer count), "index" (an integer),
+# "real" (a real number; a size is one too), "vector" (entries z_i), "matrix".
+KINDS: dict[str, str] = {
+    "n": "size", "i": "index", "j": "index", "k": "index", "d": "size", "d_{k}": "size",
+    "d_{h}": "size", "h": "size", "h_{kv}": "size", "L": "size", "s": "size", "b": "size",
+    "V": "size", "T": "real", "z": "vector", "c": "real", "p": "vector", "q": "vector",
+    "x": "real", "y": "index", "\\eta": "real", "D": "real", "C": "real", "N": "real",
+    "N_{\\mathrm{mat}}": "real", "N_{\\mathrm{ne}}": "real", "d_{ff}": "size",
+    "s_{\\mathrm{c}}": "size", "B_{\\mathrm{el}}": "real", "\\beta": "real",
 }

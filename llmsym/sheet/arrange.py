@@ -19,7 +19,7 @@ from typing import Any
 
 from ..derivation import Kind, Status
 from ..errors import CHECK_FAILED, UserError
-from ..glossary import GLOSSARY
+from ..glossary import GLOSSARY, KINDS
 from ..verify.report import DerivationReport, Report
 
 
@@ -123,6 +123,8 @@ def claim_entry(report: Report, d: DerivationReport, c: dict, numbers: dict) -> 
         "where_symbols": where_symbols,
         "domains": c.get("domains", []),
         "symbols": {s: _meaning(s, local) for s in local},
+        "borrowed": {s for s in local if not local.get(s) and s in GLOSSARY},
+        "kinds": c.get("kinds", {}),
         "status": state.status,
         "mark": status_mark(state.status),
         "problems": list(state.problems),
@@ -148,6 +150,8 @@ def definition_entry(d: DerivationReport, defn: dict, numbers: dict) -> dict[str
                           if s not in GLOSSARY],
         "domains": defn.get("domains", []),
         "symbols": {s: _meaning(s, local) for s in local},
+        "borrowed": {s for s in local if not local.get(s) and s in GLOSSARY},
+        "kinds": defn.get("kinds", {}),
         "status": Status(Kind.DEFINITION),
         "mark": status_mark(Status(Kind.DEFINITION)),
         "problems": [],
@@ -181,6 +185,12 @@ def face_problems(face: list[dict[str, Any]]) -> list[str]:
     seen: dict[str, tuple[str, str]] = {}
     problems = []
     for e in face:
+        for symbol in sorted(e.get("borrowed", ())):
+            kind, wanted = e.get("kinds", {}).get(symbol), KINDS.get(symbol)
+            if kind and wanted and not _fits(kind, wanted):
+                problems.append(f"({e['number']}) {e['anchor']}: ${symbol}$ here is a {kind},"
+                                f" not the page-1 table's ${symbol}$ ({GLOSSARY[symbol]}):"
+                                " give it a meaning of its own (and a symbol of its own)")
         for symbol, meaning in e["symbols"].items():
             if not meaning:
                 problems.append(f"({e['number']}) {e['anchor']}: face symbol ${symbol}$ has no"
@@ -193,6 +203,17 @@ def face_problems(face: list[dict[str, Any]]) -> list[str]:
                                 f" but {meaning!r} in ({e['number']}) {e['anchor']}")
             seen.setdefault(symbol, (meaning, f"({e['number']}) {e['anchor']}"))
     return problems
+
+
+def _fits(kind: str, wanted: str) -> bool:
+    """Whether a symbol of ``kind`` can be the page-1 table's symbol of kind ``wanted``."""
+    if wanted == "index":  # y_t, the t-th target, is still a target outcome
+        return kind in ("integer", "indices")
+    if wanted == "size":
+        return kind == "integer"
+    if wanted == "real":
+        return kind in ("integer", "real")
+    return kind == wanted
 
 
 def face_of(report: Report, ids: tuple[str, ...] = ()) -> list[dict[str, Any]]:

@@ -56,12 +56,12 @@ def displayed_symbols(expr: Any, bound: frozenset = frozenset()) -> set:
         return {expr} | displayed_symbols(expr.shape[0], bound) | displayed_symbols(
             expr.shape[1], bound)
     if isinstance(expr, sp.Indexed):
-        out = {expr.base.label}
+        out = {expr.base}
         for i in expr.indices:
             out |= displayed_symbols(i, bound)
         return out
     if isinstance(expr, sp.IndexedBase):
-        return {expr.label}
+        return {expr}
     if isinstance(expr, (sp.Sum, sp.Product)):
         inner = bound | {lim[0] for lim in expr.limits}
         out = displayed_symbols(expr.function, inner)
@@ -92,6 +92,20 @@ def symbol_key(sym: Any) -> str:
     return to_latex(sym.label if isinstance(sym, sp.IndexedBase) else sym)
 
 
+def symbol_kind(sym: Any) -> str:
+    """What sort of object a face symbol is: matrix, vector, indices (a sequence of integers),
+    integer, real or other."""
+    if isinstance(sym, (sp.MatrixSymbol, sp.MatrixBase)):
+        return "matrix"
+    if isinstance(sym, sp.IndexedBase):
+        return "indices" if sym.label.is_integer else "vector"
+    if sym.is_integer:
+        return "integer"
+    if sym.is_extended_real:
+        return "real"
+    return "other"
+
+
 def meanings(derivation: Derivation) -> dict[str, str]:
     """The derivation's ``notation`` keyed by the symbols' LaTeX."""
     out = {}
@@ -102,7 +116,12 @@ def meanings(derivation: Derivation) -> dict[str, str]:
 
 def _domain(atom: Any) -> tuple[str, str] | None:
     """``(name, "> 0")``, ``(name, "\\in \\mathbb{Z}_{>0}")``, ... from a symbol's assumptions."""
+    if isinstance(atom, (sp.MatrixSymbol, sp.MatrixBase)):
+        return None
     name = symbol_key(atom)
+    if isinstance(atom, sp.IndexedBase):
+        if "_" not in name:  # a_bullet: every entry; a subscripted name keeps its plain form
+            name = "%s_{\\bullet}" % name
     if atom.is_integer:
         if atom.is_positive:
             return name, r"\in \mathbb{Z}_{>0}"
@@ -350,6 +369,7 @@ def claim_view(claim: Claim, derivation: Derivation, numbers: dict, notation: di
         "premises": premises,
         "where": where,
         "symbols": {symbol_key(s): notation.get(symbol_key(s)) for s in sorted(symbols, key=str)},
+        "kinds": {symbol_key(s): symbol_kind(s) for s in symbols},
         "domains": domains(symbols, skip=defined),
         "steps": steps,
         "numeric": [c.name for c in derivation.checks if c.claim == claim.name],
@@ -366,6 +386,7 @@ def definition_view(d: Definition, index: int, notation: dict) -> dict[str, Any]
         "note": d.note,
         "on_sheet": d.on_sheet,
         "symbols": {symbol_key(s): notation.get(symbol_key(s)) for s in sorted(symbols, key=str)},
+        "kinds": {symbol_key(s): symbol_kind(s) for s in symbols},
         "domains": domains(symbols),
     }
 
