@@ -115,7 +115,7 @@ DEFINITIONS = (
                note="$\\Phi(x) = \\frac{1}{2}(1 + \\operatorname{erf}(x/\\sqrt 2))$, the"
                     " standard normal distribution function. Often approximated by"
                     " $\\frac{x}{2}(1 + \\tanh[\\sqrt{2/\\pi}(x + 0.044715x^3)])$."),
-    Definition("SiLU", silu(x), factors(x, sigmoid(x)), on_sheet=True,
+    Definition("SiLU", silu(x), factors(x, sigmoid(x)), on_sheet=False,
                title="SiLU (Swish)",
                note="$\\sigma$ the logistic function. A gated linear unit multiplies two"
                     " projections, one through a gate: $\\mathrm{GLU}(\\mathbf{a}) ="
@@ -141,7 +141,7 @@ gelu_derivative = Claim(
     ),
     note="$\\varphi(x) = e^{-x^2/2}/\\sqrt{2\\pi}$. The slope is $\\frac{1}{2}$ at 0, exceeds 1"
          " just above 0 and dips below 0 for $x < 0$ (minimum $-0.17$ at $x \\approx -0.75$):"
-         " GELU is not monotone.",
+         " GELU is not monotone.", on_sheet=False,
 )
 
 silu_derivative = Claim(
@@ -153,7 +153,7 @@ silu_derivative = Claim(
              "product rule; $\\sigma' = \\sigma(1 - \\sigma)$", "unfold+doit+together+expand"),
     ),
     note="Like GELU, SiLU is smooth, unbounded above and not monotone (minimum $-0.278$ at"
-         " $x \\approx -1.28$).",
+         " $x \\approx -1.28$).", on_sheet=False,
 )
 
 swiglu_params = Claim(
@@ -162,7 +162,7 @@ swiglu_params = Claim(
     start=N_swiglu,
     steps=(Step(factors(3, d, d_ff), "the three matrices, $d \\times d_{ff}$ each",
                 "definition+expand"),),
-    where=(SWIGLU_FORM,),
+    where=(SWIGLU_FORM,), on_sheet=False,
 )
 
 gelu_params = Claim(

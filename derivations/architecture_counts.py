@@ -214,7 +214,7 @@ projections = Claim(
     ),
     where=(MM,),
     note="$d_{h}$ is the config's head_dim: Gemma-7B and Qwen3 have $hd_{h} \\ne d$, and "
-    "$d/h$ would miscount every projection.",
+    "$d/h$ would miscount every projection.", on_sheet=False,
 )
 
 projection_params = Claim(
@@ -227,7 +227,7 @@ projection_params = Claim(
                       factors(2, qk, d_h)),
                 "collect", "definition+expand"),),
     note="Qwen2: biases on $Q$, $K$, $V$ only ($[\\mathrm{qkv}] = 1$, $[\\mathrm{o}] = 0$); "
-    "Qwen3: $[\\mathrm{qk}] = 1$.",
+    "Qwen3: $[\\mathrm{qk}] = 1$.", on_sheet=False,
 )
 
 scores = Claim(
@@ -241,7 +241,7 @@ scores = Claim(
     where=(MM,),
     note="What eager attention and FlopCounterMode count: the mask is added after the "
     "product, and a sliding window masks more entries of the same $s \\times s$ product. "
-    "$d_{k} = d_{v} = d_{h}$ except in MLA.",
+    "$d_{k} = d_{v} = d_{h}$ except in MLA.", on_sheet=False,
 )
 
 scores_causal = Claim(
@@ -269,6 +269,7 @@ scores_window = Claim(
     ),
     where=(MM,),
     note="Equal to the causal count at $s = s_{\\mathrm{w}}$; linear in $s$ beyond.",
+    on_sheet=False,
 )
 
 window_keys = Claim(
@@ -295,7 +296,7 @@ scores_decode = Claim(
     ),
     where=(MM,),
     note="Full attention: $n_{\\mathrm{key}} = s_{\\mathrm{c}} + 1$; a sliding window: "
-    "$\\min(s_{\\mathrm{c}} + 1, s_{\\mathrm{w}})$.",
+    "$\\min(s_{\\mathrm{c}} + 1, s_{\\mathrm{w}})$.", on_sheet=False,
 )
 
 cache = Claim(
@@ -307,7 +308,7 @@ cache = Claim(
         Step(factors(2, b, h_kv, d_h, n_c, B_el), "$h_{kv}$ equal summands", "doit+expand"),
     ),
     note="After $s$ tokens a full layer holds $n_{\\mathrm{c}} = s$, a sliding-window layer "
-    "$\\min(s, s_{\\mathrm{w}} - 1)$.",
+    "$\\min(s, s_{\\mathrm{w}} - 1)$.", on_sheet=False,
 )
 
 model_params = Claim(
@@ -327,7 +328,7 @@ model_params = Claim(
     where=(LAYERS,),
     note="$v_{\\mathrm{N}}$: 2 for LayerNorm, 1 for RMSNorm, 0 for OLMo's weightless norm; "
     "a layer has 1 (Falcon), 2, or 4 (Gemma-2) norms. For a mixture of experts the active count "
-    "takes each MoE layer's active parameters as its $N^{\\mathrm{mlp}}_{\\ell}$.",
+    "takes each MoE layer's active parameters as its $N^{\\mathrm{mlp}}_{\\ell}$.", on_sheet=False,
 )
 
 model_flops = Claim(
@@ -337,7 +338,7 @@ model_flops = Claim(
     steps=(Step(terms(F_L, factors(2, b, s, d, V)), "the LM head is one product",
                 "definition+expand"),),
     where=(LAYERS_F,),
-    note="A decode step is the same with $s = 1$ row per sequence.",
+    note="A decode step is the same with $s = 1$ row per sequence.", on_sheet=False,
 )
 
 

@@ -328,7 +328,7 @@ score_mean = Claim(
         Step(Sum(Expect(q[i]) * Expect(k[i]), (i, 1, d)), "$q_i$ and $k_i$ are independent",
              "sum", using=(indep_product,)),
         Step(sp.Integer(0), "mean 0", "sum", using=(mean_q, mean_k)),
-    ),
+    ), on_sheet=False,
 )
 
 score_variance = Claim(
@@ -434,7 +434,7 @@ query_variance = Claim(
          " softmax-shift); what saturates the softmax is this"
          " spread. Scaled by $1/\\sqrt{d_k}$ it is $\\sigma_k^2 \\|\\mathbf{q}\\|^2 / d_k$, whose"
          " mean over queries is $\\sigma_k^2 (\\sigma_q^2 + \\mu_q^2)$ for query components"
-         " of mean $\\mu_q$ and variance $\\sigma_q^2$, whatever $d_k$.",
+         " of mean $\\mu_q$ and variance $\\sigma_q^2$, whatever $d_k$.", on_sheet=False,
 )
 
 expected_query_variance = Claim(
@@ -479,7 +479,7 @@ saturation = Claim(
          " of $s = \\operatorname{softmax}(z)$; $J$ is positive semi-definite, so its trace"
          " bounds its largest eigenvalue: every gradient through the softmax shrinks by at"
          " least the factor $2(1 - s_1)$, $s_1$ its largest weight. Unscaled scores of spread"
-         " $\\sqrt{d_k}$ push $s_1$ to 1.",
+         " $\\sqrt{d_k}$ push $s_1$ to 1.", on_sheet=False,
 )
 
 # --- Numeric checks ------------------------------------------------------------------------

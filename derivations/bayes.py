@@ -189,7 +189,7 @@ GAUSS_PRIOR = factors((2 * pi * sigma_p**2) ** (-N / 2),
                       exp(-norm(theta[i], i, N) ** 2 / (2 * sigma_p**2)))
 DEFINITIONS = (
     Definition("conditional probability", post_(i), joint_(i) / marginal_(),
-               on_sheet=True, title="Conditional probability",
+               on_sheet=False, title="Conditional probability",
                note="With the product rule $p(\\boldsymbol{\\theta}_i, \\mathcal{D}) ="
                     " p(\\mathcal{D} \\mid \\boldsymbol{\\theta}_i)\\, p(\\boldsymbol{\\theta}_i)$"
                     " and the marginal $p(\\mathcal{D}) = \\sum_j p(\\boldsymbol{\\theta}_j,"
@@ -197,7 +197,7 @@ DEFINITIONS = (
     Definition("product rule", joint_(i), lik_(i) * prior_(i)),
     Definition("law of total probability", marginal_(), Sum(joint_(j), (j, 1, n))),
     Definition("Beta density", beta_pdf(mu, alpha0, beta0), beta_pdf.definition(mu, alpha0, beta0),
-               on_sheet=True, title="Beta distribution",
+               on_sheet=False, title="Beta distribution",
                note="$B(a, b) = \\Gamma(a)\\Gamma(b)/\\Gamma(a + b)$; Beta(1, 1) is uniform on"
                     " $(0, 1)$."),
     Definition("Gaussian prior", prior_theta, GAUSS_PRIOR,
@@ -241,7 +241,7 @@ conjugate = Claim(
     where=(D_BETA,),
     note="Bayes' rule with prior $\\operatorname{Beta}(\\mu; \\alpha_0, \\beta_0)$ and likelihood"
          " $\\mu^{k_{\\mathrm{tr}}}(1 - \\mu)^{n_{\\mathrm{tr}} - k_{\\mathrm{tr}}}$: each"
-         " success adds one to $\\alpha$, each failure one to $\\beta$.",
+         " success adds one to $\\alpha$, each failure one to $\\beta$.", on_sheet=False,
 )
 
 posterior_mean = Claim(
@@ -258,7 +258,7 @@ posterior_mean = Claim(
     ),
     note="The prior acts like $\\alpha_0$ earlier successes and $\\beta_0$ earlier failures."
          " $P(\\text{next trial succeeds} \\mid \\mathcal{D}) = \\mathbb{E}[\\mu \\mid"
-         " \\mathcal{D}]$.",
+         " \\mathcal{D}]$.", on_sheet=False,
 )
 
 laplace = Claim(
@@ -274,7 +274,7 @@ laplace = Claim(
     ),
     note="After $k_{\\mathrm{tr}}$ successes in $n_{\\mathrm{tr}}$ trials the next succeeds with"
          " probability $(k_{\\mathrm{tr}} + 1)/(n_{\\mathrm{tr}} + 2)$: never 0 or 1 (10 of 10"
-         " gives $11/12$).",
+         " gives $11/12$).", on_sheet=False,
 )
 
 map_l2 = Claim(

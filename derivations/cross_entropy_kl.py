@@ -60,9 +60,9 @@ target_in_range = Hypothesis(Le(y, n), "the target is one of the $n$ outcomes")
 # --- Definitions (printed on the face) -------------------------------------------
 DEFINITIONS = (
     Definition("entropy", entropy(p[i], i, n), -Sum(factors(p[i], log(p[i])), (i, 1, n)),
-               on_sheet=True, title="Entropy (nats)"),
+               on_sheet=False, title="Entropy (nats)"),
     Definition("cross-entropy", cross_entropy(p[i], q[i], i, n),
-               -Sum(factors(p[i], log(q[i])), (i, 1, n)), on_sheet=True,
+               -Sum(factors(p[i], log(q[i])), (i, 1, n)), on_sheet=False,
                title="Cross-entropy"),
     Definition("KL divergence", KL(p[i], q[i], i, n),
                Sum(factors(p[i], log(p[i] / q[i])), (i, 1, n)), on_sheet=True,
@@ -101,7 +101,7 @@ minimiser = Claim(
         Step(entropy(p[i], i, n), "both distributions sum to one", "sum", using=NORMALISED),
     ),
     note="Attained at $q = p$ ($H(p, p) = H(p)$) and only there (gibbs-inequality):"
-         " $\\arg\\min_q H(p, q) = \\arg\\min_q \\operatorname{KL}(p \\| q) = p$.",
+         " $\\arg\\min_q H(p, q) = \\arg\\min_q \\operatorname{KL}(p \\| q) = p$.", on_sheet=False,
 )
 
 at_target = Claim(

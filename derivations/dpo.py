@@ -222,7 +222,7 @@ DEFINITIONS = (
                note="Per prompt: the expected reward of $\\pi$ minus $\\beta$ times its KL "
                     "divergence from the reference policy (Rafailov et al., eq. 3)."),
     Definition("Bradley–Terry", preference(r, y_w, y_l, x), preference.definition(r, y_w, y_l, x),
-               on_sheet=True, title="Bradley–Terry preferences",
+               on_sheet=False, title="Bradley–Terry preferences",
                note="The probability that $y_w$ is preferred to $y_l$ under the reward $r$."),
     Definition("optimal policy", pi_star[y, x], factors(pi_ref[y, x], exp(r[x, y] / beta)) / Z[x]),
     Definition("reparametrised reward", r_theta[x, y],
@@ -270,7 +270,7 @@ gibbs = Claim(
     ),
     where=(D_STAR, D_Z),
     note="For every distribution $\\pi(\\cdot|x)$ with full support; nothing else is assumed "
-         "about $\\pi$ (Rafailov et al., appendix A.1).",
+         "about $\\pi$ (Rafailov et al., appendix A.1).", on_sheet=False,
 )
 
 normalised = Claim(
@@ -339,7 +339,7 @@ bt_optimal = Claim(
     ),
     where=(D_STAR,),
     note="The preference probability sees $\\pi^*$ only through likelihood ratios "
-         "(Rafailov et al., eq. 6).",
+         "(Rafailov et al., eq. 6).", on_sheet=False,
 )
 
 # --- For any policy: the DPO loss ------------------------------------------------------------
@@ -424,6 +424,7 @@ gradient = Claim(
     where=(D_LOSS, D_RHAT),
     note="Each triple is weighted by $\\sigma(\\hat r_\\theta(x, y_l) - \\hat r_\\theta(x, y_w))$: "
          "heavily when the implicit reward ranks it wrongly (Rafailov et al., section 4).",
+    on_sheet=False,
 )
 
 # --- Numeric checks ------------------------------------------------------------------------

@@ -132,7 +132,7 @@ cdpo_optimum = Claim(
          "$h_\\pi^* = \\frac{1}{\\beta} \\log \\frac{1 - "
          "\\epsilon_{\\mathrm{flip}}}{\\epsilon_{\\mathrm{flip}}}$, positive for "
          "$\\epsilon_{\\mathrm{flip}} < 1/2$ and unbounded as $\\epsilon_{\\mathrm{flip}} \\to "
-         "0$ (Mitchell 2023).",
+         "0$ (Mitchell 2023).", on_sheet=False,
 )
 
 ipo_optimum = Claim(

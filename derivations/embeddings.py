@@ -103,7 +103,8 @@ class cos_sim(Notation):  # noqa: N801
 
 
 n = Symbol("n", integer=True, positive=True)  # dimension of the vectors compared
-a, b = IndexedBase("a", real=True), IndexedBase("b", real=True)  # two embeddings
+# bold, as vectors are printed (plain b is the batch size on the face); two embeddings
+a, b = (IndexedBase(Named(f"{x}_vec", rf"\mathbf{{{x}}}", real=True), real=True) for x in "ab")
 
 # --- Premises ------------------------------------------------------------------------------------
 in_vocabulary = Hypothesis(Le(tok, V), "the token is one of the $V$ in the vocabulary")
@@ -136,7 +137,7 @@ lookup = Claim(
     ),
     note="So an embedding layer is a linear layer on one-hot inputs, computed by reading"
          " $d$ numbers instead of $Vd$ multiply-adds; its gradient touches only the rows of"
-         " the tokens seen.",
+         " the tokens seen.", on_sheet=False,
 )
 
 tied_saving = Claim(
@@ -148,7 +149,7 @@ tied_saving = Claim(
     note="The tied logits are $\\mathbf{z} = \\mathbf{h}\\mathbf{E}^\\top$: token $y$ scores"
          " $\\mathbf{h} \\cdot (\\mathbf{e}_y^\\top\\mathbf{E})$, the dot product of the last"
          " hidden state with $y$'s own input vector (Press and Wolf 2017). GPT-2 ties; LLaMA"
-         " does not.",
+         " does not.", on_sheet=False,
 )
 
 cos_is_dot = Claim(
@@ -163,7 +164,7 @@ cos_is_dot = Claim(
              using=(unit_a, unit_b)),
     ),
     note="So a normalised embedding table scores neighbours by a matrix product, and"
-         " maximum inner product search finds the nearest cosine neighbours.",
+         " maximum inner product search finds the nearest cosine neighbours.", on_sheet=False,
 )
 
 unit_distance = Claim(
@@ -236,7 +237,7 @@ def check_cos_is_dot(rng: np.random.Generator, formula) -> Measurement:
     worst, cases = 0.0, 40
     for _ in range(cases):
         dim, x, y = _unit_pair(rng)
-        got = float(formula(a=x, b=y, n=dim))
+        got = float(formula(a_vec=x, b_vec=y, n=dim))
         worst = max(worst, abs(got - float(cosine_similarity(x, y))))
     return Measurement(worst, cases, 1e-14, "a . b from the formula vs cosine_similarity of unit"
                        " vectors")
@@ -247,7 +248,8 @@ def check_unit_distance(rng: np.random.Generator, formula) -> Measurement:
     worst, cases = 0.0, 40
     for _ in range(cases):
         dim, x, y = _unit_pair(rng)
-        worst = max(worst, abs(float(formula(a=x, b=y, n=dim)) - float(np.sum((x - y) ** 2))))
+        got = float(formula(a_vec=x, b_vec=y, n=dim))
+        worst = max(worst, abs(got - float(np.sum((x - y) ** 2))))
     return Measurement(worst, cases, 1e-14, "2 - 2 a . b from the formula vs sum((a - b)^2),"
                        " unit vectors")
 

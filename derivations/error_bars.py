@@ -84,11 +84,12 @@ class Cov(_Cov):  # noqa: N801
 n = Named("n", "n", integer=True, positive=True)  # questions in the evaluation
 i, j = Symbol("i", integer=True, positive=True), Symbol("j", integer=True, positive=True)
 mu = Named("p", r"\mu", positive=True)  # the probability that one trial succeeds
-Z = IndexedBase(Named("Z", "Z", real=True), real=True)  # per-question scores
+# G, not Z (the partition function of DPO on the same face)
+Z = IndexedBase(Named("G", "G", real=True), real=True)  # per-question scores
 X = IndexedBase(Named("X", "X", real=True), real=True)  # model A's scores
 Y = IndexedBase(Named("Y", "Y", real=True), real=True)  # model B's scores
 XmY = IndexedBase(Named("XmY", r"(X - Y)", real=True), real=True)  # their differences
-var_z = Named("var_z", r"\sigma_{Z}^{2}", positive=True)
+var_z = Named("var_z", r"\sigma_{G}^{2}", positive=True)
 var_d = Named("var_d", r"\sigma_{X-Y}^{2}", nonnegative=True)
 var_x = Named("var_x", r"\sigma_{X}^{2}", nonnegative=True)
 var_y = Named("var_y", r"\sigma_{Y}^{2}", nonnegative=True)
@@ -96,8 +97,9 @@ cov_xy = Named("cov_xy", r"c_{XY}", real=True)
 n_s = Named("n_samples", r"n_{\mathrm{s}}", integer=True, positive=True)
 c_s = Named("c_correct", r"c_{\mathrm{s}}", integer=True, nonnegative=True)
 k_s = Named("k_budget", r"k_{\mathrm{s}}", integer=True, positive=True)
-s_idx = Symbol("s", integer=True, positive=True)  # a k-subset of the samples
-F = IndexedBase(Named("F", r"F", real=True), real=True)  # 1 when the s-th subset all fails
+s_idx = j  # numbers the k-subsets of the samples (s is the sequence length on the face)
+# chi, the indicator of a set (F is a kernel's FLOPs on the face)
+F = IndexedBase(Named("F", r"\chi", real=True), real=True)  # 1 when the j-th subset all fails
 phi95 = Named("phi95", r"\phi_{95}", positive=True)
 deterministic(mu, var_z, var_d, var_x, var_y, cov_xy)
 random_variables(c_s)
@@ -182,7 +184,7 @@ d_uncorrelated = _uncorrelated(
 i_in_range = Hypothesis(Le(i, n), "$i$ is one of the $n$ questions")
 zero_one_mean = Hypothesis(Eq(Expect(Z[i]), mu), "each score is 1 with probability $\\mu$")
 zero_one_square = Hypothesis(Eq(Expect(Z[i] ** 2), mu), "a 0/1 score equals its square:"
-                             " $\\mathbb{E}[Z_i^2] = \\mathbb{E}[Z_i] = \\mu$")
+                             " $\\mathbb{E}[G_i^2] = \\mathbb{E}[G_i] = \\mu$")
 var_of_x = Hypothesis(Eq(Var(X[i]), var_x), "every question: $\\operatorname{Var}[X_i] ="
                       " \\sigma_X^2$")
 var_of_y = Hypothesis(Eq(Var(Y[i]), var_y), "$\\operatorname{Var}[Y_i] = \\sigma_Y^2$")
@@ -190,7 +192,7 @@ cov_of_xy = Hypothesis(Eq(Cov(X[i], Y[i]), cov_xy), "$\\operatorname{Cov}[X_i, Y
 N_SUBSETS = Named("subsets", r"M_{\mathrm{s}}", integer=True, positive=True)
 counting = Hypothesis(
     Eq(binomial(n_s - c_s, k_s), Sum(F[s_idx], (s_idx, 1, N_SUBSETS))),
-    "counting: of the $\\binom{n_s}{k_s}$ sets of $k_s$ samples, $F_s = 1$ for those with no"
+    "counting: of the $\\binom{n_s}{k_s}$ sets of $k_s$ samples, $\\chi_j = 1$ for those with no"
     " correct sample, which are the $\\binom{n_s - c_s}{k_s}$ sets of $k_s$ wrong ones")
 subset_fails = Hypothesis(
     Eq(Expect(F[s_idx]), (1 - mu) ** k_s),
@@ -205,11 +207,11 @@ DEFINITIONS = (
                note="The same for every question $i$."),
     Definition("variance of a difference", var_d, Var(XmY[i])),
     Definition("score difference", XmY[i], X[i] - Y[i]),
-    Definition("pass@k", pass_at(mu, k_s), pass_at.definition(mu, k_s), on_sheet=True,
+    Definition("pass@k", pass_at(mu, k_s), pass_at.definition(mu, k_s), on_sheet=False,
                title="pass@k: at least one of $k_s$ samples passes",
                note="For one problem whose samples pass independently with probability $\\mu$;"
                     " a benchmark averages it over problems."),
-    Definition("pass@k estimator", PASS_HAT, pass_hat.definition(n_s, c_s, k_s), on_sheet=True,
+    Definition("pass@k estimator", PASS_HAT, pass_hat.definition(n_s, c_s, k_s), on_sheet=False,
                title="The pass@k estimator (Chen et al. 2021)",
                note="From $n_s \\ge k_s$ samples of which $c_s$ pass; computed as"
                     " $1 - \\prod_{i = n_s - c_s + 1}^{n_s}(1 - k_s/i)$ to avoid large binomials."),
@@ -310,6 +312,7 @@ mean_variance = Claim(
     steps=_mean_steps(_score, row_z, var_z, COV_TOTAL["row"]),
     note="Independent questions are enough (uncorrelated, in fact); the scores need not be 0/1:"
          " graded scores, or the mean of several samples per question, work the same.",
+    on_sheet=False,
 )
 
 bernoulli_variance = Claim(
@@ -320,7 +323,7 @@ bernoulli_variance = Claim(
     steps=(
         Step(Expect(Z[i] ** 2) - Expect(Z[i]) ** 2, "definition of $\\sigma_Z^2$ and Var",
              "definition"),
-        Step(mu - mu**2, "$\\mathbb{E}[Z_i^2] = \\mathbb{E}[Z_i] = \\mu$",
+        Step(mu - mu**2, "$\\mathbb{E}[G_i^2] = \\mathbb{E}[G_i] = \\mu$",
              using=(zero_one_square, zero_one_mean)),
         Step(factors(mu, 1 - mu), "factor", "expand"),
     ),
@@ -370,6 +373,7 @@ paired = Claim(
                 "expand", using=(pair_variance,))),
     note="Models that tend to get the same questions right ($c_{XY} > 0$) have a much smaller"
          " error bar on their difference than two independent evaluations would give.",
+    on_sheet=False,
 )
 
 # --- Claims: pass@k ------------------------------------------------------------------------------
@@ -591,7 +595,7 @@ DERIVATION = Derivation(
           " has an unbiased estimator; a clean run of $n$ bounds the failure rate by about"
           " $3/n$.",
     assumptions=(
-        "Questions are drawn independently from a large pool; $Z_i$ is the score of question"
+        "Questions are drawn independently from a large pool; $G_i$ is the score of question"
         " $i$ (1 right, 0 wrong, or any graded score).",
     ),
     definitions=DEFINITIONS,
@@ -625,8 +629,8 @@ DERIVATION = Derivation(
         n_s: "samples generated for one problem",
         c_s: "samples among them that pass",
         k_s: "samples a user may try (the $k$ of pass@$k$), $k_s \\le n_s$",
-        F: "1 when the $s$-th set of $k_s$ samples has no correct sample, else 0",
-        s_idx: "a set of $k_s$ of the samples",
+        F: "1 when the $j$-th set of $k_s$ samples has no correct sample, else 0",
+        N_SUBSETS: "the number of sets of $k_s$ samples, $\\binom{n_s}{k_s}$",
         phi95: "the 95 % upper bound on the failure rate after $n$ clean trials",
     },
     sources=(

@@ -114,7 +114,7 @@ lse_lower = Claim(
         Step(logsumexp(z[j], j, n), "split off the term $j = 1$; definition of LSE",
              "unfold+align_sums"),
     ),
-    note="Equality is approached when one logit dominates all the others.",
+    note="Equality is approached when one logit dominates all the others.", on_sheet=False,
 )
 
 # 1 - e^u = e^u (e^{-u} - 1) = e^u (-u + g(e^{-u})) with g(t) = t - 1 - log t >= 0:

@@ -1,7 +1,7 @@
 """FlashAttention (Dao et al. 2022; Dao 2023): exact attention in blocks, the backward pass
 from (O, L), and the memory and traffic the papers state.
 
-Main results (one query row; block i holds the keys n_{i-1}+1 .. n_i)
+Main results (one query row; block i holds the keys ñ_{i-1}+1 .. ñ_i)
     FlashAttention-2 keeps   l_i = e^{m_{i-1} - m_i} l_{i-1} + e^{mt_i - m_i} lt_i,
                              U_i = e^{m_{i-1} - m_i} U_{i-1} + e^{mt_i - m_i} (P~V)_i,
     FlashAttention-1 keeps   O_i = (l_{i-1} e^{m_{i-1} - m_i} O_{i-1} + e^{mt_i - m_i} (P~V)_i)
@@ -62,7 +62,8 @@ z = IndexedBase("z", real=True)  # the scores of one query row
 v = IndexedBase("v", real=True)  # one coordinate of the values, v_j for key j
 m = IndexedBase("m", real=True)  # running reference after each block (running maximum)
 mt = IndexedBase(Named("m_tilde", r"\tilde{m}", real=True), real=True)  # a block's reference
-nb = IndexedBase("n", integer=True, nonnegative=True)  # keys in the first i blocks
+# keys in the first i blocks (not n, the page-1 table's length of one vector)
+nb = IndexedBase(Named("n_seen", r"\tilde{n}"), integer=True, nonnegative=True)
 d_v = Symbol("d_v", integer=True, positive=True)  # value width of a head
 S = IndexedBase("S", real=True)  # scores QK^T / sqrt(d_k), rows are queries
 L_row = Symbol("L_i", real=True)  # the log-sum-exp FlashAttention-2 stores for row i
@@ -203,17 +204,18 @@ lift_shown, rescale_shown = exp(mt[i] - m[i]), exp(m[i - 1] - m[i])
 DEFINITIONS = (
     Definition("FlashAttention-2", U_shown[i],
                terms(factors(rescale_shown, U_shown[i - 1]), factors(lift_shown, pv_shown[i])),
-               on_sheet=True, title="FlashAttention-2: unnormalised output after block $i$",
+               on_sheet=False, title="FlashAttention-2: unnormalised output after block $i$",
                note="with $\\ell_i = e^{m_{i-1} - m_i}\\ell_{i-1} + e^{\\tilde m_i - m_i}"
                     " \\tilde\\ell_i$, $m_i = \\max(m_{i-1}, \\tilde m_i)$, $\\tilde\\ell_i ="
                     " \\sum_{j} e^{z_j - \\tilde m_i}$ and $(\\tilde P V)_i = \\sum_j"
-                    " e^{z_j - \\tilde m_i} v_j$ over block $i$ (keys $n_{i-1}+1..n_i$),"
+                    " e^{z_j - \\tilde m_i} v_j$ over block $i$ (keys"
+                    " $\\tilde n_{i-1}+1..\\tilde n_i$),"
                     " $\\tilde m_i$ its maximum; $U_0 = \\ell_0 = 0$; at the end"
                     " $O = U_T/\\ell_T$, and $L = m_T + \\log \\ell_T$ is stored."),
     Definition("FlashAttention-1", O_shown[i],
                terms(factors(ell_shown[i - 1], rescale_shown, O_shown[i - 1]),
                      factors(lift_shown, pv_shown[i])) / ell_shown[i],
-               on_sheet=True, title="FlashAttention-1: normalised output after block $i$",
+               on_sheet=False, title="FlashAttention-1: normalised output after block $i$",
                note="$O_0 = 0$; the same $m_i$, $\\ell_i$ and block sums as FlashAttention-2."),
     Definition("row log-sum-exp", L_row, logsumexp(S[i, k], k, n),
                note="what FlashAttention-2 stores per query row, $m + \\log \\ell$"),
@@ -270,7 +272,8 @@ fa2_output = Claim(
         Step(Sum(exp(z[j]) * v[j], (j, 1, nb[i])) / Sum(exp(z[j]), (j, 1, nb[i])),
              "$e^{-m_i}$ cancels", "sum+cancel"),
     ),
-    note="The right side is $\\sum_j \\operatorname{softmax}(z)_j v_j$ over the $n_i$ keys of"
+    note="The right side is $\\sum_j \\operatorname{softmax}(z)_j v_j$ over the"
+         " $\\tilde n_i$ keys of"
          " the first $i$ blocks: attention, without an $s \\times s$ matrix.",
 )
 
@@ -295,7 +298,7 @@ schedules_agree = Claim(
         hypothesis=o_hyp)),),
     note="FlashAttention-1 rescales its normalised output by $\\ell_{i-1} e^{m_{i-1} - m_i} /"
          " \\ell_i$ after every block; FlashAttention-2 rescales $U$ by $e^{m_{i-1} - m_i}$ and"
-         " divides once at the end, saving a division per block. Same output.",
+         " divides once at the end, saving a division per block. Same output.", on_sheet=False,
 )
 
 
@@ -439,7 +442,7 @@ grad_S = Claim(
     note="One query row, scores $z = S_r$ and $P = \\operatorname{softmax}(z)$; the left side is"
          " $\\partial\\phi/\\partial z_j$ by the chain rule through $P$:"
          " $\\mathrm{d}S_{rj} = P_{rj}(\\mathrm{d}P_{rj} - D_r)$ with"
-         " $D_r = \\sum_j P_{rj} \\mathrm{d}P_{rj}$.",
+         " $D_r = \\sum_j P_{rj} \\mathrm{d}P_{rj}$.", on_sheet=False,
 )
 
 
@@ -497,7 +500,7 @@ rowsum = Claim(
     note="One query row: $D = \\sum_j P_j\\, \\mathrm{d}P_j$ (the term of $\\mathrm{d}S$) equals"
          " $\\mathrm{d}O \\cdot O$, $d_v$ products from the output the forward pass wrote,"
          " where $P_j = \\operatorname{softmax}(z)_j$, $\\mathrm{d}P = \\mathrm{d}O\\,V^\\top$"
-         " and $O = PV$.",
+         " and $O = PV$.", on_sheet=False,
 )
 
 # --- Claims: memory and traffic, from the accounting of derivation kv-cache-memory -----------
@@ -542,6 +545,7 @@ memory_standard = Claim(
     steps=(Step(factors(2, batch, heads, B_el), "it writes $S$ and $P$, $s^2$ elements each",
                 "unfold+cancel", using=(scores_cited,)),),
     note="Independent of $s$: $M_{\\mathrm{SP}} = \\Theta(s^2)$ (Dao et al. 2022, section 2.2).",
+    on_sheet=False,
 )
 
 memory_flash = Claim(
@@ -553,7 +557,7 @@ memory_flash = Claim(
                 "unfold+cancel", using=(stats_cited,)),),
     note="Independent of $s$: $M_{\\mathrm{LSE}} = \\Theta(s)$, per layer, beyond the inputs"
          " and the output; FlashAttention-1 keeps $m$ and $\\ell$, twice as much, still"
-         " $\\Theta(s)$ (Dao et al. 2022, Theorem 1).",
+         " $\\Theta(s)$ (Dao et al. 2022, Theorem 1).", on_sheet=False,
 )
 
 io_lower = Claim(
@@ -566,7 +570,7 @@ io_lower = Claim(
              using=(io_cited,)),
         Step(factors(12, s_len**2, d_h**2), "drop the positive terms $3sd_h M + 2sM +"
              " 16 s^2 d_h$", "nonneg", rel=">="),
-    ),
+    ), on_sheet=False,
 )
 
 sram_range = Hypothesis(sp.Le(M_sram, s_len * d_h), "the SRAM holds at most $s d_h$ elements")
@@ -585,7 +589,7 @@ io_upper = Claim(
     ),
     note="Dao et al. 2022, Theorem 2 ($d \\le M \\le Nd$): against $\\Theta(s d_h + s^2)$ for"
          " standard attention, fewer accesses once $M_{\\mathrm{sram}}$ is well above"
-         " $d_h^2$ (on an A100, $M$ is about 100 KB per streaming multiprocessor).",
+         " $d_h^2$ (on an A100, $M$ is about 100 KB per streaming multiprocessor).", on_sheet=False,
 )
 
 
@@ -621,7 +625,7 @@ def check_numerator(rng: np.random.Generator, formula) -> Measurement:
         refs = rng.normal(size=len(bounds)) * 3 + 2
         block_refs = rng.normal(size=len(bounds)) * 3 + 2
         for t, (_, acc) in enumerate(_fa2_loop(scores, values, bounds, refs, block_refs), 1):
-            got = float(formula(z=scores, v=values, m=refs[1:], i=t, n=bounds[1:]))
+            got = float(formula(z=scores, v=values, m=refs[1:], i=t, n_seen=bounds[1:]))
             worst = max(worst, abs(got - acc) / max(1.0, abs(acc)))
             cases += 1
     return Measurement(worst, cases, 1e-12, "U_i of the FlashAttention-2 updates (plain Python,"
@@ -641,7 +645,7 @@ def check_output(rng: np.random.Generator, formula) -> Measurement:
         scores = (q @ kk.T / np.sqrt(width))[0]
         z_row = np.r_[scores, rng.normal(size=3) * 3]  # entries after n_1 are not keys
         v_row = np.r_[values[:, 0], rng.normal(size=3)]
-        claimed = float(formula(z=z_row, v=v_row, i=1, n=[keys]))
+        claimed = float(formula(z=z_row, v=v_row, i=1, n_seen=[keys]))
         for schedule in ("fa1", "fa2"):
             got = flash_attention(q, kk, values, int(rng.integers(1, 8)), schedule=schedule)
             worst = max(worst, abs(float(got[0, 0]) - claimed))
@@ -797,7 +801,8 @@ DERIVATION = Derivation(
           " memory is linear in $s$ and traffic $\\Theta(s^2 d_h^2/M_{\\mathrm{sram}})$.",
     assumptions=(
         "One query row: scores $z_j$, values $v_j$ (one coordinate); block $i$ holds keys"
-        " $n_{i-1}+1, \\dots, n_i$, with reference $\\tilde m_i$; the running reference is $m_i$.",
+        " $\\tilde n_{i-1}+1, \\dots, \\tilde n_i$, with reference $\\tilde m_i$;"
+        " the running reference is $m_i$.",
         "Backward: a loss $\\phi$ with $\\mathrm{d}X = \\partial\\phi/\\partial X$ for every"
         " intermediate $X$; $O = PV$, $P = \\operatorname{softmax}(S)$ row-wise.",
     ),
@@ -842,6 +847,7 @@ DERIVATION = Derivation(
     ),
     notation={
         m: "a constant subtracted from every logit (in practice the largest logit)",
+        nb: "keys in the first $i$ blocks",
         mt: "reference of one block of scores (its maximum in practice)",
         v: "one coordinate of the values, $v_j$ for key $j$",
         d_v: "dimension of the values of one head",
@@ -856,7 +862,7 @@ DERIVATION = Derivation(
         dO: "gradient of the loss with respect to the output $O$",
         dP: "gradient of the loss with respect to $P$",
         **{f"{sym}_{{{x}}}": f"{what} of block state ${x}$" for x in "ABC"
-           for sym, what in (("m", "the reference"), (r"\\ell", "the normaliser"),
+           for sym, what in (("m", "the reference"), (r"\ell", "the normaliser"),
                              ("o", "the normalised output"))},
         M_SP: "bytes of $S$ and $P$ written by standard attention, one layer",
         M_LSE: "bytes of FlashAttention-2's row statistics, one layer",

@@ -139,7 +139,7 @@ phasor_shift = Claim(
          "multiplies every tone by its own unit phase $e^{\\mathrm{i}(\\mathrm{pos}' - "
          "\\mathrm{pos})\\omega_i}$, a rotation of each pair: the shift theorem of Fourier "
          "analysis, and the complex form of the block rotation of derivation "
-         "sinusoidal-positions.",
+         "sinusoidal-positions.", on_sheet=False,
 )
 
 ladder = Claim(
@@ -151,6 +151,7 @@ ladder = Claim(
     note="The ratio does not depend on $i$: the $d/2$ frequencies are evenly spaced on a "
          "logarithmic axis, from $\\omega_0 = 1$ down to $\\omega_{d/2-1} = 10000^{-1 + 2/d}$, so "
          "every scale of offset, from one position to thousands, has a pair that resolves it.",
+    on_sheet=False,
 )
 
 wavelengths = Claim(
@@ -162,7 +163,7 @@ wavelengths = Claim(
     where=(LAMBDA,),
     note="$\\lambda_0 = 2\\pi$ (claim ends) and each wavelength is the previous one times "
          "$10000^{2/d}$; the last, $\\lambda_{d/2-1} = 2\\pi \\cdot 10000^{1 - 2/d}$, is below "
-         "$2\\pi \\cdot 10000$ by the factor $10000^{-2/d}$ (0.965 at $d = 512$).",
+         "$2\\pi \\cdot 10000$ by the factor $10000^{-2/d}$ (0.965 at $d = 512$).", on_sheet=False,
 )
 
 ends = Claim(

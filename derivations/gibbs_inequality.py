@@ -141,7 +141,7 @@ kl_as_gaps = Claim(
     ),
     note="Each $p_i\\, g(q_i/p_i) \\ge 0$, and $g(x) > 0$ for $x \\ne 1$ (the room"
          " $\\kappa^2/2$, $e^{-\\kappa}\\kappa^2/2$ above): $\\operatorname{KL}(p \\| q) = 0"
-         " \\iff q = p$.",
+         " \\iff q = p$.", on_sheet=False,
 )
 
 self_divergence = Claim(

@@ -227,11 +227,11 @@ DEFINITIONS = (
     Definition("joint entropy", measure("joint"), Sum(row_of("joint"), (x, 1, n_x))),
     Definition("conditional entropy", measure("y_given_x"), Sum(row_of("y_given_x"),
                                                                   (x, 1, n_x)),
-               on_sheet=True, title="Conditional entropy"),
+               on_sheet=False, title="Conditional entropy"),
     Definition("conditional entropy of X", measure("x_given_y"), Sum(row_of("x_given_y"),
                                                                        (x, 1, n_x))),
     Definition("mutual information", measure("info"), Sum(row_of("info"), (x, 1, n_x)),
-               on_sheet=True, title="Mutual information: the KL divergence of $p(x, y)$ from"
+               on_sheet=False, title="Mutual information: the KL divergence of $p(x, y)$ from"
                                     " $p(x)p(y)$"),
     Definition("entropy of X", entropy_x(), entropy_x.definition()),
     Definition("entropy in bits", entropy_bits(p[i], i, n), entropy_bits.definition(p[i], i, n)),
@@ -253,7 +253,7 @@ entropy_nonneg = Claim(
                                        (i, 1, n))),
     ),
     note="The middle line $\\sum_i p_i(1 - p_i)$ vanishes only when every $p_i \\in \\{0, 1\\}$:"
-         " for a distribution, only for a point mass, whose entropy is 0.",
+         " for a distribution, only for a point mass, whose entropy is 0.", on_sheet=False,
 )
 
 uniform = 1 / n
@@ -312,6 +312,7 @@ chain_rule = Claim(
     ),
     note="The uncertainty of the pair is that of $X$ plus what remains of $Y$ once $X$ is"
          " known; by induction, $H(X_1, \\dots, X_s) = \\sum_t H(X_t \\mid X_{<t})$.",
+    on_sheet=False,
 )
 
 row_info = Claim(
@@ -336,7 +337,7 @@ mi_entropy = Claim(
         Step(minus(entropy_x(), measure("x_given_y")), "split the sum: definitions of $H(X)$"
              " and $H(X \\mid Y)$", "unfold+sum"),
     ),
-    note="Symmetrically $I(X; Y) = H(Y) - H(Y \\mid X)$.",
+    note="Symmetrically $I(X; Y) = H(Y) - H(Y \\mid X)$.", on_sheet=False,
 )
 
 row_gibbs = Claim(
@@ -362,6 +363,7 @@ mi_nonneg = Claim(
     ),
     note="Zero only when $p(x, y) = p(x)p(y)$ everywhere: independence. Hence"
          " $H(X \\mid Y) \\le H(X)$: conditioning never increases entropy on average.",
+    on_sheet=False,
 )
 
 bits = Claim(
@@ -369,7 +371,7 @@ bits = Claim(
     "Bits are nats divided by $\\log 2$",
     start=entropy_bits(p[i], i, n),
     steps=(Step(entropy(p[i], i, n) / log(2), "$\\log_2 a = \\log a / \\log 2$", "unfold+sum"),),
-    note="A fair coin has 1 bit $= \\log 2 \\approx 0.693$ nats of entropy.",
+    note="A fair coin has 1 bit $= \\log 2 \\approx 0.693$ nats of entropy.", on_sheet=False,
 )
 
 # --- Numeric checks ------------------------------------------------------------------

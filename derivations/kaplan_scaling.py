@@ -130,6 +130,7 @@ data_limit = Claim(
     steps=(Step(U, "$D_c/D \\to 0$; the bracket is continuous", "unfold+doit"),),
     note="Kaplan et al.'s $L(N)$ (eq. 1.1); FITTED $N_c \\approx 8.8 \\cdot 10^{13}$, "
     "$\\alpha_N \\approx 0.076$ ($N_{\\mathrm{ne}}$ counts the layers' weight matrices).",
+    on_sheet=False,
 )
 
 model_limit = Claim(
@@ -154,7 +155,7 @@ overfit = Claim(
     ),
     note="So a fixed penalty needs $D \\propto N_{\\mathrm{ne}}^{\\alpha_N/\\alpha_D}$: "
     "$N_{\\mathrm{ne}}^{0.74}$ with the $L(N, D)$ fit ($\\alpha_N = 0.076$, $\\alpha_D = 0.103$, "
-    "FITTED).",
+    "FITTED).", on_sheet=False,
 )
 
 cost_of_split = Derivative(-log(ell - v) / alpha_N - log(v) / alpha_S, v)
@@ -225,7 +226,7 @@ allocation = Claim(
     ),
     note="FITTED $\\alpha_C \\approx 0.050$, $\\alpha_N \\approx 0.076$: "
     "$N_{\\mathrm{ne}} \\propto C_{\\min}^{0.66}$; Kaplan et al. quote 0.73 from a direct fit "
-    "of their frontier. Hoffmann et al. (Chinchilla) later found about 0.5.",
+    "of their frontier. Hoffmann et al. (Chinchilla) later found about 0.5.", on_sheet=False,
 )
 
 

@@ -185,7 +185,7 @@ DEFINITIONS = (
     Definition("softmax kernel", kernel(t), exp(z[t])),
     Definition("linear attention state", S_shown[i, f],
                terms(S_shown[i - 1, f], factors(feature(K, i, f), v[i])),
-               on_sheet=True, title="Linear attention as a recurrence",
+               on_sheet=False, title="Linear attention as a recurrence",
                note="Entry $f$ of $\\mathbf{S}_i$; $\\mathbf{S}_0 = \\mathbf{Z}_0 = 0$,"
                     " $\\mathbf{Z}_i = \\mathbf{Z}_{i-1} + \\phi(\\mathbf{k}_i)$, and the output"
                     " at position $i$ is $\\phi(\\mathbf{q}_i)^\\top\\mathbf{S}_i /"
@@ -210,6 +210,7 @@ smoother = Claim(
          " the query and each key (Nadaraya 1964, Watson 1964; Tsai et al. 2019). Any kernel"
          " $\\kappa \\ge 0$ gives an attention; $\\kappa(\\mathbf{q}, \\mathbf{k}) ="
          " \\phi(\\mathbf{q})^\\top\\phi(\\mathbf{k})$ gives linear attention (below).",
+    on_sheet=False,
 )
 
 
@@ -297,7 +298,7 @@ cost_parallel = Claim(
     start=C_par,
     steps=(Step(factors(Rational(1, 2), s, s + 1, group(d_phi, d_v)),
                 "$\\sum_{r=1}^{s} r = s(s+1)/2$", "definition+doit+expand"),),
-    where=(D_PAR,),
+    where=(D_PAR,), on_sheet=False,
 )
 
 cost_recurrent = Claim(
@@ -311,6 +312,7 @@ cost_recurrent = Claim(
          " multiplications once $s + 1 > 2d_\\phi(2d_v + 1)/(d_\\phi + d_v)$, that is"
          " $s > 2d_v$ when $d_\\phi = d_v$. Softmax attention has no such form: its kernel"
          " $e^{\\mathbf{q}\\cdot\\mathbf{k}/\\sqrt{d_k}}$ needs infinitely many features.",
+    on_sheet=False,
 )
 
 
@@ -377,7 +379,7 @@ random_features = Claim(
          "\\mathbf{x} - \\|\\mathbf{x}\\|^2/2}/\\sqrt m$ for $r = 1..m$, gives an unbiased and"
          " always positive estimate of $e^{\\mathbf{q}^\\top\\mathbf{k}}$; with"
          " $\\mathbf{q}, \\mathbf{k}$ scaled by $d_k^{-1/4}$ it is the softmax kernel"
-         " (Choromanski et al. 2020, Lemma 1).",
+         " (Choromanski et al. 2020, Lemma 1).", on_sheet=False,
 )
 
 

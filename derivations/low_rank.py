@@ -138,6 +138,7 @@ lora_merge = Claim(
     note="So the adapter can be folded into $\\mathbf{W}_0$ after training: no extra latency"
          " (Hu et al. 2021, section 4.1); unmerged, the update costs"
          " $\\rho(d_{\\mathrm{in}} + d_{\\mathrm{out}})$ extra multiply-adds per token.",
+    on_sheet=False,
 )
 
 # --- Eckart–Young: the error of the truncated SVD ------------------------------------------------
@@ -252,7 +253,7 @@ svd_error = Claim(
     note="By Eckart and Young (1936) no matrix of rank at most $\\rho$ comes closer to $M$"
          " (checked numerically below); in the spectral norm the error is $\\sigma_{\\rho+1}$"
          " (Mirsky 1960). The kept fraction of $\\|M\\|_F^2$ is"
-         " $\\sum_{i \\le \\rho}\\sigma_i^2 / \\sum_i \\sigma_i^2$.",
+         " $\\sum_{i \\le \\rho}\\sigma_i^2 / \\sum_i \\sigma_i^2$.", on_sheet=False,
 )
 
 

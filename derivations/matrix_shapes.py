@@ -163,7 +163,7 @@ schoolbook_count = Claim(
     start=schoolbook(n1, n2, n3),
     steps=(Step(factors(n1, n3, 2 * n2 - 1), "count: $n_2 + (n_2 - 1)$ per entry, $n_1n_3$"
                 " entries", "unfold+doit"),),
-    where=(DEF_SCHOOLBOOK,),
+    where=(DEF_SCHOOLBOOK,), on_sheet=False,
 )
 
 convention_gap = Claim(
@@ -206,6 +206,7 @@ transpose = Claim(
                 "entry $(r, c)$ of both sides is $\\sum_{l} A_{cl} B_{lr}$", "unfold+sum"),),
     where=(SHAPES,),
     note="Proved entry by entry for every shape $n_1, n_2, n_3$.",
+    on_sheet=False,  # plain A and B are Chinchilla's fitted constants on the face
 )
 
 associativity = Claim(

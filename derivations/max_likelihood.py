@@ -206,7 +206,7 @@ mle_optimum = Claim(
     where=(DEF_P_HAT,),
     note="The right side is the loss of $q = \\hat p$ (equal to $H(\\hat p)$ by the previous"
          " entry), and equality needs $q_{y_t} = \\hat p_{y_t}$ for every token:"
-         " $\\arg\\max_q \\prod_t q_{y_t} = \\hat p$ over distributions $q$.",
+         " $\\arg\\max_q \\prod_t q_{y_t} = \\hat p$ over distributions $q$.", on_sheet=False,
 )
 
 uniform_perplexity = Claim(
@@ -218,7 +218,7 @@ uniform_perplexity = Claim(
              " $N_{\\mathrm{tok}}$", "sum+expand_log"),
         Step(n, "$e^{\\log n} = n$", "expand"),
     ),
-    note="A model that has learnt nothing is as uncertain as a fair $n$-sided die.",
+    note="A model that has learnt nothing is as uncertain as a fair $n$-sided die.", on_sheet=False,
 )
 
 # --- Numeric checks ----------------------------------------------------------------

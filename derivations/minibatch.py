@@ -74,7 +74,7 @@ isotropic = Hypothesis(Eq(H[i, i2], kappa * KroneckerDelta(i, i2)),
 mean_of_draws = factors(1 / b, Sum(g[j, i], (j, 1, b)))
 G_NORM = Named("g_norm2", r"\|\bar{g}\|^{2}", positive=True)
 DEFINITIONS = (
-    Definition("mini-batch gradient", g_hat[i], mean_of_draws, on_sheet=True,
+    Definition("mini-batch gradient", g_hat[i], mean_of_draws, on_sheet=False,
                title="Mini-batch gradient",
                note="The average of the gradients of $b$ examples drawn at random."),
     Definition("noise scale", B_noise, trHS / gHg),
@@ -100,7 +100,7 @@ unbiased = Claim(
         Step(Sum(g_bar[i], (j, 1, b)) / b, "each draw has mean $\\bar g$", using=(draw_mean,)),
         Step(g_bar[i], "$b$ equal terms", "sum"),
     ),
-    where=(D_GHAT,),
+    where=(D_GHAT,), on_sheet=False,
 )
 
 one_draw = Claim(
@@ -243,7 +243,7 @@ optimal_step = Claim(
     note="The slope of the expected loss change is zero at "
          "$\\eta_{\\mathrm{opt}} = \\eta_{\\max}/(1 + B_{\\mathrm{noise}}/b)$, a minimum "
          "since the factor in front is positive: a batch much larger than $B_{\\mathrm{noise}}$ "
-         "buys little, a much smaller one forces a proportionally smaller step.",
+         "buys little, a much smaller one forces a proportionally smaller step.", on_sheet=False,
 )
 
 sift_sigma = Claim(
@@ -299,7 +299,7 @@ simple_scale = Claim(
     where=(D_BNOISE, D_TRS, D_NORM),
     note="McCandlish et al.'s simple noise scale $B_{\\mathrm{simple}}$, which needs only the "
          "gradient's mean and covariance; with other curvature it approximates "
-         "$B_{\\mathrm{noise}}$.",
+         "$B_{\\mathrm{noise}}$.", on_sheet=False,
 )
 
 # --- Numeric checks -------------------------------------------------------------------

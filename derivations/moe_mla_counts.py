@@ -223,7 +223,7 @@ mla = Claim(
     where=(MM,),
     note="transformers expands every latent it holds at every step: $t_{\\mathrm{lat}} = s$ in "
     "prefill and $t_{\\mathrm{lat}} = s_{\\mathrm{c}} + 1$ in a decode step, so decode FLOPs "
-    "grow with the context outside the scores too.",
+    "grow with the context outside the scores too.", on_sheet=False,
 )
 
 mla_full_q = Claim(
@@ -294,7 +294,7 @@ moe = Claim(
     where=(MM,),
     note="Routing decides which experts run, never how many: the count holds for every "
     "routing. Mixtral: $n_{\\mathrm{exp}} = 8$, $k_{\\mathrm{top}} = 2$; DeepSeek-V3: 256 and 8 "
-    "with $d_{\\mathrm{sh}} = d_{\\mathrm{exp}}$.",
+    "with $d_{\\mathrm{sh}} = d_{\\mathrm{exp}}$.", on_sheet=False,
 )
 
 moe_params = Claim(

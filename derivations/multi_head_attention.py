@@ -175,7 +175,7 @@ concat_heads = Claim(
     where=BLOCKS,
     note="Proved for entry $(r, c)$ with every size symbolic: any number of tokens $s$, heads"
          " $h$, head width $d_v$ and model width $d$. Each head can be projected on its own and"
-         " the results added.",
+         " the results added.", on_sheet=False,
 )
 
 projection_params = Claim(
@@ -312,9 +312,10 @@ def example_three_tokens() -> tuple[str, str]:
 
 
 # --- The derivation ------------------------------------------------------------------------------
-Q, K = MatrixSymbol("Q", seq, d_k), MatrixSymbol("K", seq, d_k)
-V = MatrixSymbol("V", seq, d_v)
-X_Q, X_K, X_V = (MatrixSymbol(name, seq, d) for name in ("Q", "K", "V"))
+# bold: plain V is the vocabulary size and K the optimizer-state bytes elsewhere on the sheet
+Q, K = MatrixSymbol(r"\mathbf{Q}", seq, d_k), MatrixSymbol(r"\mathbf{K}", seq, d_k)
+V = MatrixSymbol(r"\mathbf{V}", seq, d_v)
+X_Q, X_K, X_V = (MatrixSymbol(rf"\mathbf{{{name}}}", seq, d) for name in ("Q", "K", "V"))
 head_i = Function("Attention")(MatMul(X_Q, MatrixSymbol("W^Q_i", d, d_k)),
                                MatMul(X_K, MatrixSymbol("W^K_i", d, d_k)),
                                MatMul(X_V, MatrixSymbol("W^V_i", d, d_v)))
@@ -328,7 +329,8 @@ DERIVATION = Derivation(
           " narrower heads in parallel and mixes them with $W^O$, which is the same as projecting"
           " each head with its own block of $W^O$ and adding.",
     assumptions=(
-        "$Q, K \\in \\mathbb{R}^{s \\times d_k}$, $V \\in \\mathbb{R}^{s \\times d_v}$: one row per"
+        "$\\mathbf{Q}, \\mathbf{K} \\in \\mathbb{R}^{s \\times d_k}$,"
+        " $\\mathbf{V} \\in \\mathbb{R}^{s \\times d_v}$: one row per"
         " token; softmax acts on each row.",
         "$h$ heads; in the usual configuration $d_k = d_v = d/h$;"
         " $W^O \\in \\mathbb{R}^{h d_v \\times d}$ has row blocks $W^O_1, \\dots, W^O_h$ of $d_v$"
@@ -342,7 +344,8 @@ DERIVATION = Derivation(
                         " output. A causal model adds $-\\infty$ above the diagonal first."),
         Definition("multi-head attention", Function("MultiHead")(X_Q, X_K, X_V),
                    concat_times_wo(h), on_sheet=True, title="Multi-head attention",
-                   note="with $H_i = \\operatorname{Attention}(QW^Q_i, KW^K_i, VW^V_i)$,"
+                   note="with $H_i = \\operatorname{Attention}(\\mathbf{Q}W^Q_i, \\mathbf{K}W^K_i,"
+                        " \\mathbf{V}W^V_i)$,"
                         " $W^Q_i, W^K_i \\in \\mathbb{R}^{d \\times d_k}$,"
                         " $W^V_i \\in \\mathbb{R}^{d \\times d_v}$."),
         Definition("head", Symbol("H_i"), head_i, note="the output of head $i$"),
@@ -362,7 +365,9 @@ DERIVATION = Derivation(
                      "Experiment: a per-head loop with concatenation against a batched einsum"
                      " that sums $H_i W^O_i$."),
     ),
-    notation={d_v: "dimension of the values of one head", "H_{i}": "the output of head $i$",
+    notation={d_v: "dimension of the values of one head", Q: "queries, one row per token",
+              K: "keys, one row per token", V: "values, one row per token",
+              "H_{i}": "the output of head $i$",
               weight: "one row of attention weights", w: "distances of values from a bound",
               lo: "the smallest value in a column", top: "the largest value in a column"},
     remarks=("The block identity is proved for a generic entry $(r, c)$ with symbolic sizes, by"

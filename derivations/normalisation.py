@@ -182,6 +182,7 @@ ln_invariance = Claim(
     ),
     note="With $\\epsilon > 0$ it is only approximate: $\\mathrm{LN}_\\epsilon(\\nu\\mathbf{a})"
          " = \\mathrm{LN}_{\\epsilon/\\nu^2}(\\mathbf{a})$. For $\\nu < 0$ the sign flips.",
+    on_sheet=False,
 )
 
 rms_invariance = Claim(
@@ -197,6 +198,7 @@ rms_invariance = Claim(
              "unfold+cancel"),
     ),
     note="It is not invariant to a shift $\\mathbf{a} + c\\mathbf{1}$: RMSNorm does not centre.",
+    on_sheet=False,
 )
 
 centred = a[j] - mu_a
@@ -214,7 +216,7 @@ ln_is_rms = Claim(
     ),
     note="For every $\\epsilon$, the same on both sides (also $\\epsilon = 0$ when $\\mathbf{a}$"
          " is not constant), and equal gains. Zhang and Sennrich drop the centring because the"
-         " re-centring invariance adds little in practice.",
+         " re-centring invariance adds little in practice.", on_sheet=False,
 )
 
 # --- The residual stream -------------------------------------------------------------------
@@ -294,7 +296,7 @@ unrolled = Claim(
     ),
     note="From any block $l$ to any deeper block $L$ (He et al. 2016, eq. 4); at $l = 0$ the"
          " output is the embedding plus the sum of all blocks' outputs. A transformer layer"
-         " has two blocks, attention and the MLP.",
+         " has two blocks, attention and the MLP.", on_sheet=False,
 )
 
 gradient = Claim(
@@ -314,6 +316,7 @@ gradient = Claim(
          " $\\frac{\\partial\\mathcal{L}}{\\partial\\mathbf{h}_L}(1 + \\frac{\\partial}"
          "{\\partial\\mathbf{h}_l}\\sum_{i=l}^{L-1} F_i(\\mathbf{h}_i))$. Gradients are row"
          " vectors; $\\partial F_i/\\partial\\mathbf{h}_i$ is block $i$'s Jacobian.",
+    on_sheet=False,
 )
 
 

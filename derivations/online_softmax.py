@@ -104,12 +104,12 @@ below_max = Hypothesis(sp.Ge(m_now, z[j]), "$m_i = \\max(z_1, \\dots, z_i)$ and 
 
 # --- Definitions (on the face: the algorithm) ----------------------------------------------
 DEFINITIONS = (
-    Definition("running maximum", m[i], maxof(m[i - 1], z[i]), on_sheet=True,
+    Definition("running maximum", m[i], maxof(m[i - 1], z[i]), on_sheet=False,
                title="Online softmax: running maximum",
                note="$m_0 = -\\infty$; after the last logit $z_n$, $m_n = \\max_j z_j$."),
     Definition("running normaliser", ell_shown[i],
                terms(factors(ell_shown[i - 1], exp(m[i - 1] - m[i])), exp(z[i] - m[i])),
-               on_sheet=True, title="Online softmax: running normaliser",
+               on_sheet=False, title="Online softmax: running normaliser",
                note="$\\ell_0 = 0$: the old sum is rescaled to the new maximum, then the new"
                     " term is added; $\\operatorname{softmax}(z)_j = e^{z_j - m_n} / \\ell_n$."),
 )
@@ -152,7 +152,7 @@ result = Claim(
              "unfold+sum+cancel"),
     ),
     note="The softmax of the first $i$ logits, component $j \\le i$; at $i = n$ the softmax of"
-         " the whole row, after a single pass.",
+         " the whole row, after a single pass.", on_sheet=False,
 )
 
 no_overflow = Claim(
@@ -166,7 +166,7 @@ no_overflow = Claim(
     ),
     note="So every term of $\\ell_i$ lies in $(0, 1]$ and $\\ell_i \\le i$; the rescaling"
          " factor $e^{m_{i-1} - m_i}$ is at most 1 too, since $m_i \\ge m_{i-1}$. The naive"
-         " $\\sum_j e^{z_j}$ overflows float32 once a logit exceeds 88.7.",
+         " $\\sum_j e^{z_j}$ overflows float32 once a logit exceeds 88.7.", on_sheet=False,
 )
 
 

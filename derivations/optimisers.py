@@ -111,7 +111,7 @@ beta1_below_one = Hypothesis(Lt(beta1, 1), "$0 < \\beta_1 < 1$")
 # --- Definitions -------------------------------------------------------------------
 correction = 1 - beta1**t
 DEFINITIONS = (
-    Definition("gradient descent", theta[t], theta[t - 1] - eta * g[t], on_sheet=True,
+    Definition("gradient descent", theta[t], theta[t - 1] - eta * g[t], on_sheet=False,
                title="Gradient descent and SGD",
                note="Gradient descent takes $g_t = \\nabla\\mathcal{L}(\\theta_{t-1})$; SGD "
                     "the gradient of a random mini-batch, an unbiased estimate of it (52)."),
@@ -123,7 +123,7 @@ DEFINITIONS = (
     Definition("AdamW", theta[t],
                theta[t - 1] - eta * terms(m_hat[t] / terms(sqrt(v_hat[t]), eps),
                                           lam * theta[t - 1]),
-               on_sheet=True, title="AdamW (decoupled weight decay)",
+               on_sheet=False, title="AdamW (decoupled weight decay)",
                note="The decay $\\lambda_{\\mathrm{wd}}\\theta_{t-1}$ bypasses the moments; "
                     "PyTorch scales it by "
                     "the learning rate, as here."),
@@ -189,7 +189,7 @@ moment_bias = Claim(
     ),
     note="Kingma and Ba, section 3. Early on ($\\beta_1^t$ near 1) $m_t$ is far below the "
          "mean gradient because it started at $m_0 = 0$. A constant gradient $g_s = \\bar g$ is "
-         "the special case where $m_t$ itself equals $(1 - \\beta_1^t)\\bar g$.",
+         "the special case where $m_t$ itself equals $(1 - \\beta_1^t)\\bar g$.", on_sheet=False,
 )
 
 with held():

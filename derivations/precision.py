@@ -58,7 +58,8 @@ a = IndexedBase("a", real=True)  # the summands a_1..a_n
 s_hat = IndexedBase(Named("s_hat", r"\hat{s}"), real=True)  # computed partial sums
 err = IndexedBase(Named("err", r"\mathrm{err}"), real=True)  # rounding error of addition k
 u = Named("u_round", r"u_{\mathrm{r}}", positive=True)  # unit roundoff 2^{-n_m-1}
-A = Named("abs_sum", r"A", positive=True)  # sum of |a_i|
+# the l1 norm, not A (Chinchilla's fitted constant on the same face)
+A = Named("abs_sum", r"\|a\|_{1}", positive=True)  # sum of |a_i|
 grad = Named("grad", r"\nabla_{w}", positive=True)  # one gradient entry (magnitude)
 S = Named("scale", r"S_{\mathrm{loss}}", positive=True)  # the loss scale
 y_st = Named("stored", r"\hat{y}", positive=True)  # the fp16 number stored for S * grad
@@ -122,7 +123,7 @@ first_partial = Hypothesis(Eq(s_hat[1], a[1]), "the naive sum starts from $\\hat
 D_VALUE = Definition(
     "value of a normal pattern", fp_value(E_f, F_f),
     factors(group(terms(1, factors(F_f, 2**-n_m))), 2 ** minus(E_f, BIAS)),
-    on_sheet=True, title="Binary floating point: the value of a normal bit pattern",
+    on_sheet=False, title="Binary floating point: the value of a normal bit pattern",
     note="$n_e$ exponent bits, $n_m$ stored mantissa bits, bias $2^{n_e - 1} - 1$; the sign"
          " bit multiplies by $\\pm 1$. Exponent field $E_{\\mathrm{f}} = 0$ holds zero and the"
          " subnormals $F_{\\mathrm{f}} 2^{-n_m} 2^{2 - 2^{n_e - 1}}$.")
@@ -167,6 +168,7 @@ e4m3_max = Claim(
     where=(D_VALUE,),
     note="E4M3 ($n_e = 4$, $n_m = 3$): $1.75 \\cdot 2^8 = 448$, against 240 had it kept"
          " IEEE's reserved exponent. E5M2 keeps the IEEE rule (57344, with infinities).",
+    on_sheet=False,
 )
 
 epsilon = Claim(
@@ -191,7 +193,7 @@ smallest_normal = Claim(
     steps=(Step(2 ** (2 - 2 ** (n_e - 1)), "exponent field 1, fraction 0", "unfold+expand"),),
     where=(D_VALUE,),
     note="fp32 and bf16 $2^{-126}$, fp16 $2^{-14} \\approx 6.1 \\times 10^{-5}$; below it the"
-         " subnormals reach down to $2^{2 - 2^{n_e - 1} - n_m}$ (fp16: $2^{-24}$).",
+         " subnormals reach down to $2^{2 - 2^{n_e - 1} - n_m}$ (fp16: $2^{-24}$).", on_sheet=False,
 )
 
 spacing = Claim(
@@ -217,7 +219,7 @@ rounding = Claim(
     ),
     note="A real $x$ in a binade lies between two neighbours $2^{-n_m} 2^{E_{\\mathrm{f}} -"
          " \\mathrm{bias}}$ apart (spacing), so the nearest is at most half that away; relative"
-         " to $x$ this is at most $u_{\\mathrm{r}}$ (half of machine epsilon).",
+         " to $x$ this is at most $u_{\\mathrm{r}}$ (half of machine epsilon).", on_sheet=False,
 )
 
 overflow = Claim(
@@ -235,6 +237,7 @@ overflow = Claim(
     note="fp16: $15 \\log 2 + \\log(2 - 2^{-10}) = 11.09$; fp32 and bf16: 88.72. Naive"
          " softmax overflows fp16 once a logit exceeds 11.09; after subtracting the largest"
          " logit every exponent is $\\le 0$ (softmax-shift), so $e^{z_j - m} \\le 1$.",
+    on_sheet=False,
 )
 
 loss_scale = Claim(
@@ -251,6 +254,7 @@ loss_scale = Claim(
          " fp16 gradient below $2^{-25}$ is stored as 0 (relative error 1); with"
          " $S_{\\mathrm{loss}}$ lifting it into the normal range, at most"
          " $u_{\\mathrm{r}} = 2^{-11}$. Too large a scale overflows to $\\infty$ instead.",
+    on_sheet=False,
 )
 
 # --- Claims: naive summation -------------------------------------------------------------------
@@ -267,14 +271,15 @@ naive_error = Claim(
              "unfold+sum+shift_index+align_sums"),
         Step(Sum(err[k], (k, 2, n)), "definition of $\\mathrm{err}_k$", "definition+sum"),
     ),
-    where=(D_ERR,),
+    where=(D_ERR,), on_sheet=False,
 )
 
 per_step = Hypothesis(
     Eq(Abs(err[k]), u * A - omega[k]),
-    "to first order in $u_{\\mathrm{r}}$, each addition errs by at most $u_{\\mathrm{r}} A$:"
+    "to first order in $u_{\\mathrm{r}}$, each addition errs by at most"
+    " $u_{\\mathrm{r}} \\|a\\|_1$:"
     " $|\\mathrm{err}_k| \\le u_{\\mathrm{r}} |\\hat s_{k-1} + a_k|$ and every partial sum is"
-    " at most $A$ up to a factor $1 + O(u_{\\mathrm{r}})$")
+    " at most $\\|a\\|_1$ up to a factor $1 + O(u_{\\mathrm{r}})$")
 
 naive_bound = Claim(
     "naive_bound",
@@ -286,7 +291,7 @@ naive_bound = Claim(
              "expand", using=(naive_error,)),
         Step(Sum(Abs(err[k]), (k, 2, n)), "triangle inequality", "assumption", rel="<="),
         Step(Sum(u * A - omega[k], (k, 2, n)), "each addition errs by at most"
-             " $u_{\\mathrm{r}} A$", "sum", using=(per_step,)),
+             " $u_{\\mathrm{r}} \\|a\\|_1$", "sum", using=(per_step,)),
         Step(factors(n - 1, u, A), "$n - 1$ additions; drop the slack $\\omega_k \\ge 0$",
              rel="<=", certificate=Sum(omega[k], (k, 2, n))),
     ),

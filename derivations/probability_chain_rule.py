@@ -111,7 +111,7 @@ chain_rule = Claim(
              "$e^{\\sum_t \\log c_t} = \\prod_t c_t$ for $c_t > 0$", "expand"),
     ),
     where=(DEF_COND,),
-    note="Proved for every length $s$ from the log form.",
+    note="Proved for every length $s$ from the log form.", on_sheet=False,
 )
 
 perplexity = Claim(

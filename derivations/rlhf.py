@@ -204,7 +204,7 @@ DEFINITIONS = (
     Definition("PPO clipped objective", l_clip,
                minimum(factors(ratio, advantage),
                        factors(clip(ratio, 1 - clip_eps, terms(1, clip_eps)), advantage)),
-               on_sheet=True, title="PPO's clipped objective (Schulman et al. 2017)",
+               on_sheet=False, title="PPO's clipped objective (Schulman et al. 2017)",
                note="$L^{\\mathrm{CLIP}}$ averages $\\ell^{\\mathrm{CLIP}}_t$ over the sampled "
                     "steps; it is maximised."),
     Definition("autoregressive policy", pi_seq, Product(pi_tok[t], (t, 1, length))),
@@ -239,7 +239,7 @@ token_rewards = Claim(
     where=(D_SEQ, D_REFSEQ),
     note="So maximising the expected sum of per-token rewards maximises "
          "$\\mathbb{E}[r] - \\beta\\,\\mathrm{KL}$: the sequence KL is the expected sum of the "
-         "per-token log-ratios.",
+         "per-token log-ratios.", on_sheet=False,
 )
 
 is_distribution = Hypothesis(Eq(Sum(pi[y, x], (y, 1, n)), 1),
@@ -262,7 +262,7 @@ expected_reward = Claim(
     where=(D_STAR, D_Z),
     note="The sum runs over the (finitely many) responses $y$ to $x$, each with its KL-penalised "
          "reward; so RLHF's optimal policy is DPO's $\\pi^* \\propto \\pi_{\\mathrm{ref}}"
-         "e^{r/\\beta}$, which maximises it (dpo).",
+         "e^{r/\\beta}$, which maximises it (dpo).", on_sheet=False,
 )
 
 # --- PPO's clipped objective ---------------------------------------------------------------------
@@ -285,6 +285,7 @@ clip_above = Claim(
     ),
     note="The objective is constant in $\\rho_t$ here: its gradient no longer pushes the policy "
          "further from the one that sampled the data (Schulman et al. 2017, section 3).",
+    on_sheet=False,
 )
 
 clip_below = Claim(

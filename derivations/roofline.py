@@ -157,6 +157,7 @@ memory_bound = Claim(
     note="So $t_{\\min} = Q_{\\mathrm{mem}}/\\beta_{\\mathrm{mem}}$ when $I \\le R$ and "
     "$F/\\pi_{\\mathrm{peak}}$ when $I \\ge R$. Dense bf16: $R \\approx 153$ FLOP/B on an "
     "A100 (312 TFLOP/s, 2.04 TB/s), about 295 on an H100 SXM (989 TFLOP/s, 3.35 TB/s).",
+    on_sheet=False,
 )
 
 matmul = Claim(

@@ -232,7 +232,7 @@ def column(*entries) -> ImmutableMatrix:
 with_pair_i = MatMul(rotation(pos * theta(i)), pair_of(q, i), evaluate=False)
 
 DEFINITIONS = (
-    Definition("RoPE frequencies", theta(i), BASE ** (-2 * i / d_k), on_sheet=True,
+    Definition("RoPE frequencies", theta(i), BASE ** (-2 * i / d_k), on_sheet=False,
                title="RoPE frequencies",
                note="$i = 0, \\dots, d_k/2 - 1$. RoFormer counts from 1: "
                     "$\\theta_i = 10000^{-2(i-1)/d}$, $i = 1, \\dots, d/2$, the same numbers."),
@@ -312,7 +312,7 @@ elementwise_form = Claim(
            r"\operatorname{rotate}(\mathbf{q}) = (-q_1, q_0, -q_3, q_2, \dots)"),
     note="Pair $i$ of the block rotation, for every $i$, equals pair $i$ of the element-wise "
          "form: two multiplications by precomputed $\\cos$ and $\\sin$ tables, no matrix "
-         "(RoFormer section 3.4.2).",
+         "(RoFormer section 3.4.2).", on_sheet=False,
 )
 
 # --- Claims: long-term decay (RoFormer section 3.4.3) -------------------------------------

@@ -274,7 +274,7 @@ complex_form = Claim(
     note="Pair $i$ of $\\mathbf{q}$, read as $\\tilde q_i$, is multiplied by "
          "$e^{\\mathrm{i}\\,\\mathrm{pos}\\,\\theta_i}$, pair $i$ of $\\mathbf{k}$ by "
          "$e^{\\mathrm{i}\\,\\mathrm{pos}'\\theta_i}$; the conjugate leaves the phase of the "
-         "difference. This is how the original LLaMA code applies RoPE.",
+         "difference. This is how the original LLaMA code applies RoPE.", on_sheet=False,
 )
 
 conjugation = Claim(
@@ -302,6 +302,7 @@ conjugation = Claim(
          "\\langle R^{\\mathrm{int}}\\mathbf{q}, R^{\\mathrm{int}}\\mathbf{k}\\rangle$: with "
          "$\\mathbf{q} = W_q\\mathbf{x}$, permuting the rows of $W_q$ and $W_k$ by $\\Pi$ (per "
          "head) converts a checkpoint between the layouts and keeps every attention score.",
+    on_sheet=False,
 )
 
 # --- Numeric checks -------------------------------------------------------------------------

@@ -102,7 +102,7 @@ fits = Claim(
         Step(M_free, "division with remainder", "expand", using=(DIVISION,)),
     ),
     note="A unit is one token's keys and values in every layer (tokens of KV cache), or the "
-    "whole cache of one sequence of $s$ tokens (concurrent sequences).",
+    "whole cache of one sequence of $s$ tokens (concurrent sequences).", on_sheet=False,
 )
 
 maximal = Claim(
@@ -126,7 +126,7 @@ step_bytes = Claim(
     steps=(Step(STEP.rhs, "weights once, cache once", "definition"),),
     note="With the pass's FLOPs $F$, roofline's bound $\\max(F/\\pi_{\\mathrm{peak}}, "
     "Q_{\\mathrm{step}}/\\beta_{\\mathrm{mem}})$ is a least time. A decode step of a dense "
-    "model reads every matrix; a mixture of experts at least its active ones.",
+    "model reads every matrix; a mixture of experts at least its active ones.", on_sheet=False,
 )
 
 mfu = Claim(
@@ -141,6 +141,7 @@ mfu = Claim(
     note="$N = N_{\\mathrm{mat}}$: the weight matrices a token multiplies, LM head included, "
     "embedding lookup not; a mixture of experts counts its active ones. Attention over the "
     "full $s$ whatever the mask or window: a convention, not the FLOPs a kernel runs.",
+    on_sheet=False,
 )
 
 palm_per_token = Claim(

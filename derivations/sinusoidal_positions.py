@@ -131,7 +131,7 @@ DEFINITIONS = (
                note="For $i = 0, \\dots, d/2 - 1$: the even coordinates carry sines, the odd ones "
                     "cosines, one frequency per pair. The encoding is added to the token "
                     "embedding."),
-    Definition("frequencies", omega(i), BASE ** (-2 * i / d), on_sheet=True,
+    Definition("frequencies", omega(i), BASE ** (-2 * i / d), on_sheet=False,
                title="Sinusoidal frequencies",
                note="Wavelengths $2\\pi/\\omega_i$ from $2\\pi$ (at $i = 0$) towards "
                     "$2\\pi \\cdot 10000$ (derivation fourier-positions)."),
@@ -173,7 +173,7 @@ shift = Claim(
          "$(\\mathrm{pos}' - \\mathrm{pos})\\omega_i$, for every $i$ at once: the "
          "block-diagonal $\\mathcal{R}$ depends on the offset and the frequencies only, so one "
          "fixed linear map takes every position to the one $k$ places further (Vaswani et al.'s "
-         "$PE_{pos+k}$ as a linear function of $PE_{pos}$).",
+         "$PE_{pos+k}$ as a linear function of $PE_{pos}$).", on_sheet=False,
 )
 
 dot = Claim(
@@ -194,7 +194,7 @@ dot = Claim(
          "\\rVert^2 = d/2$ at every position. Even in $\\mathrm{pos} - \\mathrm{pos}'$: the dot "
          "product cannot tell a token "
          "$k$ places before from one $k$ places after. Attention on $x + PE$ mixes this term with "
-         "the content terms, unlike RoPE.",
+         "the content terms, unlike RoPE.", on_sheet=False,
 )
 
 # --- Results ------------------------------------------------------------------------------------

@@ -109,7 +109,7 @@ jacobian = Claim(
              " $\\operatorname{softmax}(z)_i$", "unfold+cancel"),
     ),
     note="As a matrix: $J = \\operatorname{diag}(s) - s s^\\top$, symmetric, rows summing to"
-         " zero; when $s$ saturates to one-hot, $J \\to 0$ and gradients vanish.",
+         " zero; when $s$ saturates to one-hot, $J \\to 0$ and gradients vanish.", on_sheet=False,
 )
 
 # --- Numeric checks ----------------------------------------------------------------

@@ -75,7 +75,7 @@ lse_shift = Claim(
         Step(c + log(Sum(exp(z[j]), (j, 1, n))),
              "$\\log(ab) = \\log a + \\log b$ for $a, b > 0$, and $\\log e^c = c$", "expand_log"),
         Step(c + logsumexp(z[j], j, n), "definition of LSE", "unfold"),
-    ),
+    ), on_sheet=False,
 )
 
 stable = Claim(
@@ -97,7 +97,7 @@ exponent_bound = Claim(
         Step(exp(0), "$\\exp$ is increasing and $z_j - m \\le 0$", "monotone", rel="<="),
         Step(1, "$e^0 = 1$", "expand"),
     ),
-    note="Every term of the stable softmax lies in $(0, 1]$.",
+    note="Every term of the stable softmax lies in $(0, 1]$.", on_sheet=False,
 )
 
 denominator_bound = Claim(
@@ -111,6 +111,7 @@ denominator_bound = Claim(
         Step(1, "a sum of exponentials is non-negative", "nonneg", rel=">="),
     ),
     note="So the stable softmax never divides by a number below 1, and cannot produce 0/0.",
+    on_sheet=False,
 )
 
 # --- Numeric checks ------------------------------------------------------------------

@@ -102,7 +102,7 @@ hot_bound = Claim(
              * Sum(exp(-w[j] / T) * (w[j] / T + gibbs_gap(exp(w[j] / T))), (j, 1, n))),
     ),
     note="Every weight is at least $e^{-\\Delta/T}/n \\to 1/n$; as the $n$ weights sum to 1,"
-         " each tends to $1/n$: at high temperature the model samples uniformly.",
+         " each tends to $1/n$: at high temperature the model samples uniformly.", on_sheet=False,
 )
 
 # --- Numeric checks ------------------------------------------------------------------

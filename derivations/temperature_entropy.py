@@ -117,7 +117,7 @@ entropy_rate = Claim(
     ),
     where=(DEF_Q, DEF_VAR),
     note="$\\operatorname{Var}_q(z) \\ge 0$ (next claim): the entropy never decreases as $T$"
-         " rises, and is constant only when all logits are equal ($H = \\log n$).",
+         " rises, and is constant only when all logits are equal ($H = \\log n$).", on_sheet=False,
 )
 
 variance_nonneg = Claim(

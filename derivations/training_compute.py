@@ -134,7 +134,7 @@ per_token = Claim(
         Step(terms(6 * N_mat, factors(12, L, s, h, d_h)), "divide by $bs$", "unfold+cancel"),
     ),
     note="Exact for the matrix products (a real backward pass, counted, agrees); element-wise "
-    "work is extra.",
+    "work is extra.", on_sheet=False,
 )
 
 total = Claim(
@@ -171,7 +171,7 @@ recompute = Claim(
     ),
     where=(MM,),
     note="Four passes through the layers, three through the LM head: $8N_{\\mathrm{ne}}$ per "
-    "token when $dV$ and attention are small (Korthikanti et al. 2022, section 6).",
+    "token when $dV$ and attention are small (Korthikanti et al. 2022, section 6).", on_sheet=False,
 )
 
 causal = Claim(
@@ -212,7 +212,7 @@ adam_bytes = Claim(
     steps=(Step(terms(14, B_grad), "add the fp16 weights and the three fp32 arrays",
                 "definition"),),
     note="$B_{\\mathrm{grad}} = 2$ (fp16/bf16 gradients): $2 + 2 + 4 + 4 + 4 = 16$ bytes "
-    "(ZeRO's $16\\Psi$); fp32 gradients: 18. Activations and buffers are extra.",
+    "(ZeRO's $16\\Psi$); fp32 gradients: 18. Activations and buffers are extra.", on_sheet=False,
 )
 
 

@@ -140,7 +140,7 @@ none = Claim(
     note="Every tensor is what the backward pass of its operation reads (a NumPy layer whose "
     "backward reads only these gets the gradients right); GQA keeps $K$ and $V$ at "
     "$h_{kv}$ heads; without dropout ($[\\mathrm{drop}] = 0$) $PV$ reads the softmax output "
-    "itself.",
+    "itself.", on_sheet=False,
 )
 
 selective = Claim(
@@ -149,7 +149,7 @@ selective = Claim(
     start=A_sel,
     steps=(Step(LINEAR, "collect", "definition+expand"),),
     note="Korthikanti et al.: recomputing the softmax, its dropout and the attention over $V$ "
-    "costs little compute and removes the term quadratic in $s$.",
+    "costs little compute and removes the term quadratic in $s$.", on_sheet=False,
 )
 
 full = Claim(
@@ -217,7 +217,7 @@ peak = Claim(
     steps=(Step(PEAK.rhs, "$L - 1$ layers keep $A_{\\mathrm{kept}}$; the one differentiated "
                 "holds $A_{\\mathrm{none}}$", "definition"),),
     note="No recomputation: $A_{\\mathrm{kept}} = A_{\\mathrm{none}}$ and the peak is "
-    "$M_{\\mathrm{state}} + LA_{\\mathrm{none}}$.",
+    "$M_{\\mathrm{state}} + LA_{\\mathrm{none}}$.", on_sheet=False,
 )
 
 # --- Numeric checks ----------------------------------------------------------

@@ -182,7 +182,7 @@ forward_causal = Claim(
     ),
     where=(MM,),
     note="Not $s^2/2$: the diagonal counts. A dense kernel that masks after computing "
-    "does the full $4bs^2Lhd_h$, which is what FlopCounterMode reports.",
+    "does the full $4bs^2Lhd_h$, which is what FlopCounterMode reports.", on_sheet=False,
 )
 
 decode = Claim(

@@ -151,6 +151,7 @@ variants = Claim(
     ),
     note="For GPT-2 small $N \\approx 1.47 N_{\\mathrm{ne}}$ (worked example): say which $N$ a "
     "formula means. $6ND$ (Hoffmann et al.) uses $N$; Kaplan et al.'s laws use $N_{\\mathrm{ne}}$.",
+    on_sheet=False,
 )
 
 matrices = Claim(

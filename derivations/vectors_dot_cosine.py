@@ -30,7 +30,7 @@ from llmsym.derivation import (
     NumericCheck,
     Step,
 )
-from llmsym.notation import Notation, factors, norm, terms, vector_latex
+from llmsym.notation import Named, Notation, factors, norm, terms, vector_latex
 
 # --- Notation ----------------------------------------------------------------
 
@@ -72,7 +72,8 @@ class cos_sim(Notation):  # noqa: N801
 # --- Symbols -------------------------------------------------------------------
 n = Symbol("n", integer=True, positive=True)  # dimension
 i = Symbol("i", integer=True, positive=True)  # component index
-a, b = IndexedBase("a", real=True), IndexedBase("b", real=True)  # two real vectors
+# bold, as vectors are printed (plain b is the batch size on the face); two real vectors
+a, b = (IndexedBase(Named(f"{x}_vec", rf"\mathbf{{{x}}}", real=True), real=True) for x in "ab")
 lam = Symbol("lambda", positive=True)  # a positive scale
 r_a, r_b = symbols("r_a r_b", positive=True)  # lengths of two plane vectors
 alpha, beta = symbols("alpha beta", real=True)  # their directions
@@ -168,7 +169,7 @@ unit_distance = Claim(
              "expand", using=(unit_a, unit_b)),
     ),
     note="So nearest neighbours by Euclidean distance and by cosine similarity coincide for"
-         " normalised embeddings.",
+         " normalised embeddings.", on_sheet=False,
 )
 
 # --- Numeric checks --------------------------------------------------------------
@@ -200,7 +201,7 @@ def check_law_of_cosines(rng: np.random.Generator, formula) -> Measurement:
     for _ in range(cases):
         dim = int(rng.integers(1, 40))
         x, y = rng.normal(size=dim) * rng.uniform(0.1, 5), rng.normal(size=dim)
-        got = float(formula(a=x, b=y, n=dim))
+        got = float(formula(a_vec=x, b_vec=y, n=dim))
         worst = max(worst, abs(got - float(np.sum((x - y) ** 2))) / float(x @ x + y @ y))
     return Measurement(worst, cases, 1e-13,
                        "|a|^2 + |b|^2 - 2 a.b from the formula vs sum((a - b)^2), relative to"
@@ -214,7 +215,7 @@ def check_scale(rng: np.random.Generator, formula) -> Measurement:
         dim = int(rng.integers(2, 40))
         x, y = rng.normal(size=dim), rng.normal(size=dim)
         scale = float(10.0 ** rng.uniform(-6, 6))
-        got = float(formula(a=x, b=y, n=dim, **{"lambda": scale}))
+        got = float(formula(a_vec=x, b_vec=y, n=dim, **{"lambda": scale}))
         worst = max(worst, abs(got - np.cos(_angle_kahan(x, y))))
     return Measurement(worst, cases, 1e-12,
                        "cos(lambda a, b) from the formula, lambda in 1e-6..1e6, vs cos of Kahan's"
@@ -228,7 +229,7 @@ def check_unit_distance(rng: np.random.Generator, formula) -> Measurement:
         dim = int(rng.integers(1, 40))
         x, y = rng.normal(size=dim), rng.normal(size=dim)
         x, y = x / np.linalg.norm(x), y / np.linalg.norm(y)
-        got = float(formula(a=x, b=y, n=dim))
+        got = float(formula(a_vec=x, b_vec=y, n=dim))
         worst = max(worst, abs(got - float(np.sum((x - y) ** 2))))
     return Measurement(worst, cases, 1e-13,
                        "2 - 2 cos(a, b) from the formula vs sum((a - b)^2) for unit vectors")
