@@ -472,7 +472,17 @@ def _olmo(r: _Reader) -> Architecture:
                  norm=NormKind.WEIGHTLESS, tie_embeddings=r.bool("tie_word_embeddings", False))
 
 
+# What transformers' Starcoder2 builds whatever these keys say: the BigCode fork that converted
+# the checkpoints also offered RMSNorm and a gated MLP (bigcode-project/transformers PR 28), and
+# its configs (StarCoder2-15B's) still carry the choice; transformers ignores both keys.
+STARCODER2_BUILT = {"norm_type": "layer_norm", "mlp_type": "default"}
+
+
 def _starcoder2(r: _Reader) -> Architecture:
+    for key, built in STARCODER2_BUILT.items():
+        if r.str(key, built) != built:
+            raise r.error(key, f"only {built!r} is modelled (transformers ignores the key and "
+                               f"builds {built!r}, so another value describes other weights)")
     b = _base(r, positions_default=4096)
     bias = r.bool("use_bias", True)
     mlp = Mlp(r.int("intermediate_size"), False, r.str("hidden_act", "gelu_pytorch_tanh"), bias)
@@ -558,8 +568,7 @@ FAMILIES: dict[str, Family] = {
                         "hidden_dropout", "attention_probs_dropout_prob", "bos_token_id",
                         "head_dim"),  # transformers' GPT-NeoX always uses d / h
     "olmo": _family(_olmo, "clip_qkv"),  # clipping is element-wise
-    "starcoder2": _family(_starcoder2, "residual_dropout", "embedding_dropout", "norm_epsilon",
-                          "mlp_type"),
+    "starcoder2": _family(_starcoder2, "residual_dropout", "embedding_dropout", "norm_epsilon"),
     "gpt2": _family(_gpt2, "n_ctx", "resid_pdrop", "embd_pdrop", "attn_pdrop",
                     "scale_attn_weights", "scale_attn_by_inverse_layer_idx",
                     "reorder_and_upcast_attn", "summary_type", "summary_use_proj",

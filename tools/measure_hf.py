@@ -57,6 +57,7 @@ import torch
 import transformers
 from torch.utils.flop_counter import FlopCounterMode
 from transformers import AutoConfig, AutoModelForCausalLM
+from transformers.cache_utils import get_layer_types_and_kwargs
 
 SEQS = (128, 1024)
 DTYPE = torch.bfloat16  # dense models, on the meta device
@@ -284,10 +285,14 @@ def causal_per_layer(forward: int, attention: int, s: int, per_layer: list, raw:
 
 
 def windows(raw: dict, config) -> list[int | None]:
-    """The sliding window of each layer as transformers applies it (None = full)."""
-    types = getattr(config, "layer_types", None) or ["full_attention"] * config.num_hidden_layers
-    w = getattr(config, "sliding_window", None)
-    return [w if t == "sliding_attention" else None for t in types]
+    """The sliding window of each layer as transformers applies it (None = full).
+
+    Asked of transformers' own rule for building the cache: ``layer_types`` where the config
+    has them, else every layer slides when ``sliding_window`` is set (Mistral, StarCoder2).
+    """
+    types, kwargs = get_layer_types_and_kwargs(config)
+    return [k.get("sliding_window") if t == "sliding_attention" else None
+            for t, k in zip(types, kwargs, strict=True)]
 
 
 def active(model, raw: dict) -> int | None:
