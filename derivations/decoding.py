@@ -12,12 +12,14 @@ Main results
     normalised      K non-empty  ⊢  Σ_i p̃_i = 1
     kept, dropped   κ_i = 1  ⊢  p̃_i = p_i / Σ_j κ_j p_j;   κ_i = 0  ⊢  p̃_i = 0
     ratio           κ_i = κ_l = 1  ⊢  p̃_i / p̃_l = p_i / p_l: kept tokens keep their odds
-    top_p_bound     Σ_j κ_j p_j ≥ p_top  ⊢  p̃_i ≤ κ_i p_i / p_top
+    top_p_bound     Σ_j κ_j p_j = p_top + w_top (w_top ≥ 0)  ⊢  p̃_i ≤ κ_i p_i / p_top
+    top_p_lower     ... and the run is the shortest, w_top < p_last  ⊢
+                    p̃_i ≥ κ_i p_i / (p_top + p_last)
     min_p_count     kept tokens have p_i ≥ p_base p_max  ⊢  p_base p_max Σ_j κ_j ≤ 1:
                     min-p keeps at most 1/(p_base max p) tokens
     lp_one          GNMT's length penalty lp(|Y|) = (5 + |Y|)^α/6^α has lp(1) = 1
     alpha_zero      α = 0  ⊢  log P(Y)/lp(|Y|) = log P(Y): no length normalisation
-    length_slope    ∂/∂|Y| [log P(Y)/lp(|Y|)] = α (-log P(Y))/((5 + |Y|) lp(|Y|))
+    length_slope    ∂/∂|Y| [log P(Y)/lp(|Y|)] = -α log P(Y)/((|Y| + 5) lp(|Y|))
     longer_favoured ... ≥ 0: at equal log-probability the longer hypothesis scores higher
 
 Run on its own: ``python derivations/decoding.py``.
@@ -642,7 +644,9 @@ DERIVATION = Derivation(
     notation={
         g: "the greedy token, $\\arg\\max_i z_i$ (the most probable token)",
         tok_l: "a second token (an index in $1..n$)",
-        kappa: "$\\kappa_i = 1$ when the decoding rule keeps token $i$, else 0",
+        kappa: "$\\kappa_i = 1$ when the rule keeps token $i$, else 0 (top-$k$: the $k$ most"
+               " probable; top-$p$: the fewest most probable with mass at least the threshold;"
+               " min-$p$: those with $p_i$ at least a set fraction of $\\max_j p_j$)",
         kappa_bar: "$1 - \\kappa_j$: 1 when token $j$ is dropped",
         w: "slack: how far a logit lies below the largest, or a kept probability above the"
            " min-$p$ threshold ($\\ge 0$)",
