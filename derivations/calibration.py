@@ -7,9 +7,9 @@ Main results
     order           z_i - z_j = Δ_{ij} > 0  ⊢  softmax(z/T)_i / softmax(z/T)_j >= 1 + Δ_{ij}/T > 1:
                     for every T > 0 the larger logit keeps the larger probability, so
                     temperature scaling changes no argmax and no accuracy
-    bin_brier       one bin of n_m equal forecasts f_m with 0/1 outcomes:
-                    Σ_t (f_m - o_{m,t})² = n_m(f_m - ō_m)² - n_m(ō_m - ō)² + n_m ō(1 - ō)
-                                           + (1 - 2ō) n_m (ō_m - ō), for every real ō
+    bin             one bin of |B_m| equal forecasts f_m with 0/1 outcomes:
+                    Σ_t (f_m - o_{m,t})² = |B_m|(f_m - ō_m)² - |B_m|(ō_m - ō)² + |B_m| ō(1 - ō)
+                                           + (1 - 2ō)|B_m|(ō_m - ō), for every real ō
     murphy          Brier = REL - RES + UNC (Murphy 1973), the per-bin identity summed
 
 Run on its own: ``python derivations/calibration.py``.
@@ -231,7 +231,7 @@ BIN_PARTS = terms(factors(size(m), (f[m] - freq(m)) ** 2),
                   factors(1 - 2 * o_bar, size(m), freq(m) - o_bar))
 
 bin_brier = Claim(
-    "bin_brier",
+    "bin",
     "One bin of the Brier score",
     given=(zero_one,),
     start=BIN,
@@ -501,7 +501,7 @@ DERIVATION = Derivation(
         NumericCheck("accuracy-kept", check_accuracy_kept, "Experiment: fitting $T$ by NLL"
                      " keeps every argmax and lowers the ECE."),
         NumericCheck("bin-brier", check_bin_brier, "One bin's squared errors in NumPy.",
-                     claim="bin_brier"),
+                     claim="bin"),
         NumericCheck("murphy", check_murphy, "The Brier score of random forecasts in NumPy.",
                      claim="murphy"),
     ),

@@ -57,7 +57,7 @@ def _refs(claim: dict) -> set[str]:
 def test_every_claim_is_proved_with_no_stated_step(report, claims):
     d = report.derivation(ID)
     assert d.ok
-    assert set(claims) == {"ece_counts", "ratio", "order", "bin_brier", "murphy"}
+    assert set(claims) == {"ece_counts", "ratio", "order", "bin", "murphy"}
     for name, c in claims.items():
         assert c["status"]["kind"] == "proved", name
         assert not c["problems"], name
@@ -89,12 +89,12 @@ def test_ece_claim_needs_no_premise(claims):
 
 
 def test_murphy_rests_on_zero_one_outcomes_through_the_bin_identity(claims):
-    b = claims["bin_brier"]
+    b = claims["bin"]
     assert _premises(b) == [ZERO_ONE]
     c = claims["murphy"]
     assert c["statement"] == r"\mathrm{BS} = \mathrm{REL} - \mathrm{RES} + \mathrm{UNC}"
-    assert _premises(c) == [ZERO_ONE]  # inherited from bin_brier
-    assert _refs(c) == {"calibration:bin_brier"}
+    assert _premises(c) == [ZERO_ONE]  # inherited from the bin claim
+    assert _refs(c) == {"calibration:bin"}
     where = [w["latex"] for w in c["where"]]
     assert len(where) == 5 and where[0].startswith(r"\mathrm{BS} := ")
     assert any(w.startswith(r"\mathrm{UNC} := ") for w in where)
