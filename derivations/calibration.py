@@ -128,7 +128,7 @@ class freq(Notation):  # noqa: N801
 
 
 class sq_err(Notation):  # noqa: N801
-    """The squared errors of the n_m forecasts of bin m, summed (a notation, so that a sum over
+    """The squared errors of the |B_m| forecasts of bin m, summed (a notation, so that a sum over
     the bins keeps it whole: SymPy would merge Σ_m Σ_t into one double sum)."""
 
     nargs = 1
