@@ -60,7 +60,7 @@ p_last = Named("p_last", r"p_{\mathrm{last}}", positive=True)  # top-p's last ke
 p_base = Named("p_base", r"p_{\mathrm{base}}", positive=True)  # min-p's relative threshold
 p_max = Named("p_max", r"p_{\max}", positive=True)  # the largest probability, max_j p_j
 length = Named("length", r"|Y|", positive=True)  # tokens in a beam hypothesis
-alpha = Named("alpha", r"\alpha_{\mathrm{lp}}", nonnegative=True)  # GNMT's length exponent
+alpha = Named("alpha_lp", r"\alpha_{\mathrm{lp}}", nonnegative=True)  # GNMT's length exponent
 log_prob = Named("log_prob", r"\log P(Y)", nonpositive=True)  # log P(Y | X) of a hypothesis
 
 KEPT_MASS = Sum(kappa[j] * p[j], (j, 1, n))
@@ -557,7 +557,7 @@ def check_length_slope(rng: np.random.Generator, formula) -> Measurement:
         power = float(rng.uniform(0.05, 1.5))
         numeric = (float(beam_score(logp, size + step, power))
                    - float(beam_score(logp, size - step, power))) / (2 * step)
-        got = float(formula(log_prob=logp, length=size, alpha=power))
+        got = float(formula(log_prob=logp, length=size, alpha_lp=power))
         worst = max(worst, abs(got - numeric) / abs(numeric))
     return Measurement(worst, cases, 1e-6, "slope from the formula vs a central difference"
                        " (step 1e-4) of beam_score, relative")

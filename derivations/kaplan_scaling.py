@@ -35,12 +35,12 @@ from llmsym.derivation import (
 from llmsym.notation import Named, Notation, factors, held, terms, unfold
 
 # --- Symbols -----------------------------------------------------------------
-LATEX = {"nonembedding_params": r"N_{\mathrm{ne}}", "tokens": "D", "N_c": "N_{c}",
+LATEX = {"nonembedding_params": r"N_{\mathrm{ne}}", "train_tokens": "D", "N_c": "N_{c}",
          "D_c": "D_{c}", "alpha_N": r"\alpha_{N}", "alpha_D": r"\alpha_{D}",
          "alpha_S": r"\alpha_{S}", "S_c": "S_{c}", "alpha_C": r"\alpha_{C}", "C_c": "C_{c}",
          "compute_min": r"C_{\min}", "steps": "S"}
 N = Named("nonembedding_params", LATEX["nonembedding_params"], integer=True, positive=True)
-D = Named("tokens", LATEX["tokens"], integer=True, positive=True)
+D = Named("train_tokens", LATEX["train_tokens"], integer=True, positive=True)
 N_c, D_c, alpha_N, alpha_D, alpha_S, S_c, alpha_C, C_c, C_min, S = (
     Named(name, LATEX[name], positive=True) for name in (
         "N_c", "D_c", "alpha_N", "alpha_D", "alpha_S", "S_c", "alpha_C", "C_c", "compute_min",
@@ -278,7 +278,7 @@ def check_model_limit(rng: np.random.Generator, formula) -> Measurement:
             # (N_c/N)^(a_N/a_D) = 1e-40: far beyond any size, far below D_c/D
             huge = int(fit[N_c]) * 10 ** math.ceil(40 * fit[alpha_D] / fit[alpha_N])
             at_limit = float(_law(huge, int(d), fit))
-            got = _call(formula, _kwargs(fit, tokens=int(d)))
+            got = _call(formula, _kwargs(fit, train_tokens=int(d)))
             worst, cases = max(worst, abs(got / at_limit - 1)), cases + 1
     return Measurement(worst, cases, 1e-12, "the law where (N_c/N)^(alpha_N/alpha_D) = 1e-40, "
                        "in 50-digit mpmath, vs (D_c/D)^alpha_D")
@@ -295,7 +295,7 @@ def check_overfit(rng: np.random.Generator, formula) -> Measurement:
             with mpmath.workdps(50):
                 want = _law(int(n), int(d), fit) / mpmath.power(
                     mpmath.mpf(fit[N_c]) / int(n), mpmath.mpf(fit[alpha_N]))
-            got = _call(formula, _kwargs(fit, nonembedding_params=int(n), tokens=int(d)))
+            got = _call(formula, _kwargs(fit, nonembedding_params=int(n), train_tokens=int(d)))
             worst, cases = max(worst, abs(got / float(want) - 1)), cases + 1
     return Measurement(worst, cases, 1e-12, "L(N, D)/L(N) from the law in mpmath vs the formula")
 

@@ -61,7 +61,7 @@ u = Named("u_round", r"u_{\mathrm{r}}", positive=True)  # unit roundoff 2^{-n_m-
 # the l1 norm, not A (Chinchilla's fitted constant on the same face)
 A = Named("abs_sum", r"\|a\|_{1}", positive=True)  # sum of |a_i|
 grad = Named("grad", r"\nabla_{w}", positive=True)  # one gradient entry (magnitude)
-S = Named("scale", r"S_{\mathrm{loss}}", positive=True)  # the loss scale
+S = Named("loss_scale", r"S_{\mathrm{loss}}", positive=True)  # the loss scale
 y_st = Named("stored", r"\hat{y}", positive=True)  # the fp16 number stored for S * grad
 delta = Named("delta_r", r"\delta_{\mathrm{r}}", real=True)  # relative rounding error
 omega = IndexedBase(Named("omega", r"\omega"), nonnegative=True)  # slack of a bound

@@ -82,7 +82,9 @@ n = Symbol("n", integer=True, positive=True)  # vocabulary size
 x, y = symbols("x y", integer=True, positive=True)  # tokens
 p = IndexedBase("p", positive=True)  # the target model's next-token distribution
 q = IndexedBase("q", positive=True)  # the draft model's
-alpha = Named("alpha", r"\alpha", positive=True)  # acceptance rate of one draft
+# nonnegative: chinchilla exports a positive "alpha" printed differently, and SymPy would take
+# two positive symbols named alpha for one
+alpha = Named("alpha", r"\alpha", nonnegative=True)  # acceptance rate of one draft
 gamma_d = Named("gamma", r"\gamma_{\mathrm{d}}", integer=True, nonnegative=True)  # drafts per call
 j = Symbol("j", integer=True, nonnegative=True)
 tokens_per_call = Named("tokens_per_call", r"\mathbb{E}[N_{\mathrm{call}}]", positive=True)

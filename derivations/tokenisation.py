@@ -41,10 +41,9 @@ from llmsym.derivation import (
 from llmsym.notation import Named, factors, held
 
 # --- Symbols -------------------------------------------------------------------------------------
-# finite=True keeps these apart from other derivations' Named symbols of the same name (kaplan's
-# D is "tokens" with integer/positive): Named keys its printed form by name and assumptions.
-n_tok = Named("tokens", r"N_{\mathrm{tok}}", integer=True, positive=True, finite=True)
-n_byte = Named("bytes", r"N_{\mathrm{byte}}", integer=True, positive=True, finite=True)
+# The keywords of bits_per_byte; a name printed differently elsewhere would be refused by Named.
+n_tok = Named("tokens", r"N_{\mathrm{tok}}", integer=True, positive=True)
+n_byte = Named("bytes", r"N_{\mathrm{byte}}", integer=True, positive=True)
 loss = Named("loss", r"\mathcal{L}_{\mathrm{tok}}", positive=True)  # mean loss per token, nats
 nll = Named("nll", r"\mathrm{NLL}", positive=True)  # the text's total loss, nats
 bpb = Named("bpb", r"\mathrm{BPB}", positive=True)

@@ -35,7 +35,7 @@ from llmsym.notation import Named, Notation, factors, minus, terms, unfold
 # --- Symbols -----------------------------------------------------------------
 # The same names print the same way in every compute-and-memory derivation.
 LATEX = {"matrix_params": r"N_{\mathrm{mat}}", "nonembedding_params": r"N_{\mathrm{ne}}",
-         "n_layers": "L", "seq": "s", "n_heads": "h", "d_head": "d_{h}", "tokens": "D",
+         "n_layers": "L", "seq": "s", "n_heads": "h", "d_head": "d_{h}", "train_tokens": "D",
          "params": "N", "grad_bytes": r"B_{\mathrm{grad}}", "batch": "b", "d_model": "d",
          "vocab_size": "V"}
 
@@ -45,7 +45,7 @@ def size(name: str) -> Named:
 
 
 N_mat, N_ne, L, s, h, d_h, D, N, B_grad, b, d, V = map(size, (
-    "matrix_params", "nonembedding_params", "n_layers", "seq", "n_heads", "d_head", "tokens",
+    "matrix_params", "nonembedding_params", "n_layers", "seq", "n_heads", "d_head", "train_tokens",
     "params", "grad_bytes", "batch", "d_model", "vocab_size"))
 F_fwd, F_bwd, F_re, F_causal = (Symbol(name, integer=True, positive=True) for name in (
     r"F_{\mathrm{fwd}}", r"F_{\mathrm{bwd}}", r"F_{\mathrm{re}}", r"F_{\mathrm{causal}}"))
@@ -293,7 +293,7 @@ def check_total(rng: np.random.Generator, formula) -> Measurement:
         steps = list(_training_steps(np.random.default_rng(rng.integers(2**32)), 1))
         model, batch, seq, fwd, bwd, _ = steps[0]
         n_steps = int(rng.integers(1, 5))  # identical steps: the count of one, n_steps times
-        values = dict(_sizes(model, batch, seq), tokens=n_steps * batch * seq)
+        values = dict(_sizes(model, batch, seq), train_tokens=n_steps * batch * seq)
         worst = max(worst, abs(n_steps * (fwd.flops + bwd.flops) - _call(formula, values)))
     return Measurement(worst, cases, 1e-6, "counted FLOPs of training steps of NumPy decoders "
                        "vs C at D = steps x b x s tokens")

@@ -96,7 +96,9 @@ def vector_latex(printer, body, index) -> str:
     bold = {}
     for atom in body.atoms(sp.Indexed):
         if atom.indices == (index,):
-            bold[atom] = sp.Symbol(r"\mathbf{%s}" % printer._print(atom.base.label))
+            name = printer._print(atom.base.label)
+            bold[atom] = sp.Symbol(name if name.startswith(("\\mathbf", "\\boldsymbol"))
+                                   else r"\mathbf{%s}" % name)  # a label already bold stays so
     terms = sp.Add.make_args(sp.expand(body) if isinstance(body, sp.Add) else body)
     vector = [t for t in terms if t.has(index)]
     constant = [t for t in terms if not t.has(index)]
@@ -448,21 +450,26 @@ class Named(sp.Symbol):
 
     ``srepr`` writes a plain ``Symbol``, so ``llmsym.results`` rebuilds it
     without this class. The LaTeX is looked up by name and assumptions (SymPy
-    treats those as the symbol's identity).
+    treats those as the symbol's identity), so one name with the same
+    assumptions cannot print two ways: the second spelling is an error.
     """
 
-    _display: dict[tuple, str] = {}
+    _display: dict[sp.Symbol, str] = {}
 
     def __new__(cls, name: str, latex: str | None = None, **assumptions):
         if latex is not None:
-            cls._display[(name, tuple(sorted(assumptions.items())))] = latex
+            key = sp.Symbol(name, **assumptions)  # SymPy's own notion of "the same symbol"
+            known = cls._display.setdefault(key, latex)
+            if known != latex:  # SymPy would make them one symbol, printed one way only
+                raise ValueError(f"symbol {name!r} with these assumptions already prints as"
+                                 f" {known!r}, not {latex!r}: give it another name")
         return super().__new__(cls, name, **assumptions)
 
     def __getnewargs_ex__(self):
         return (self.name,), self._assumptions_orig
 
     def _latex(self, printer, exp=None):
-        key = (self.name, tuple(sorted(self._assumptions_orig.items())))
+        key = sp.Symbol(self.name, **self._assumptions_orig)
         text = self._display.get(key) or printer._print_Symbol(sp.Symbol(self.name))
         return text if exp is None else "{%s}^{%s}" % (text, exp)
 

@@ -300,3 +300,13 @@ def test_relation_deltas_are_constants_inside_an_expectation():
     claim = Claim("c", "t", start=Expect(a * X), given=(Hypothesis(Ge(a, b), "a >= b"),),
                   steps=(Step(a * Expect(X), "linearity", "expect"),))
     assert proved(claim)
+
+
+def test_a_named_symbol_cannot_print_two_ways():
+    """SymPy takes two symbols of one name and equal assumptions for one: printing differs never."""
+    from llmsym.notation import Named
+
+    Named("llmsym_test_twice", "u", positive=True)
+    Named("llmsym_test_twice", "u", positive=True)  # the same spelling again is fine
+    with pytest.raises(ValueError, match="already prints as"):
+        Named("llmsym_test_twice", "v", positive=True, finite=True)  # positive implies finite
