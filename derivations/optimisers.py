@@ -425,7 +425,6 @@ DERIVATION = Derivation(
                      "complex step.", claim="gd_quadratic"),
     ),
     notation={
-        t: "a time step: an optimiser update, or a token of a response",
         g: "a stochastic gradient: $g_t$ the one used at step $t$, $g_j$ that of the $j$-th "
            "example of a mini-batch",
         m_hat: "Adam's bias-corrected first moment $m_t/(1 - \\beta_1^t)$, where $m_0 = 0$, "

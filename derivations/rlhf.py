@@ -517,7 +517,6 @@ DERIVATION = Derivation(
                      "llmsym.numeric.gae_recursive.", claim="gae_recursion"),
     ),
     notation={
-        t: "a time step: an optimiser update, or a token of a response",
         length: "the number of tokens of the response $y$",
         pi_tok: "a policy: a distribution $\\pi(y|x)$ over the responses to a prompt",
         pi_seq: "the probability of the whole response $y$ under the policy",

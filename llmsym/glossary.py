@@ -43,6 +43,7 @@ GLOSSARY: dict[str, str] = {
     " passing)",
     # training
     "\\eta": "learning rate",
+    "t": "a step or a position: an optimiser update, a token of a sequence or of a response",
     "D": "number of training tokens",
     "C": "training compute in FLOPs",
     "N": "number of model parameters (all of them, embeddings included)",
@@ -75,5 +76,5 @@ KINDS: dict[str, str] = {
     "V": "size", "T": "real", "z": "vector", "c": "real", "p": "vector", "q": "vector",
     "x": "real", "y": "index", "\\eta": "real", "D": "real", "C": "real", "N": "real",
     "N_{\\mathrm{mat}}": "real", "N_{\\mathrm{ne}}": "real", "d_{ff}": "size",
-    "s_{\\mathrm{c}}": "size", "B_{\\mathrm{el}}": "real", "\\beta": "real",
+    "s_{\\mathrm{c}}": "size", "B_{\\mathrm{el}}": "real", "\\beta": "real", "t": "index",
 }

@@ -225,7 +225,8 @@ def face_of(report: Report, ids: tuple[str, ...] = ()) -> list[dict[str, Any]]:
 def notation_table(face: list[dict[str, Any]]) -> list[dict[str, str]]:
     """The shared symbols the face uses, for the table on page 1."""
     used = {s for e in face for s in e["symbols"] if s in GLOSSARY}
-    return [{"symbol": s, "meaning": GLOSSARY[s]} for s in sorted(used, key=str.lower)]
+    return [{"symbol": s, "meaning": GLOSSARY[s]}
+            for s in sorted(used, key=lambda s: (s.lower(), s))]  # c before C, always
 
 
 def every_meaning(report: Report) -> list[dict[str, Any]]:
@@ -246,7 +247,7 @@ def every_meaning(report: Report) -> list[dict[str, Any]]:
                 add(s, m or GLOSSARY.get(s), d.id)
     return [{"symbol": s, "meanings": [{"meaning": m, "derivations": w}
                                        for m, w in sorted(found[s].items())]}
-            for s in sorted(found, key=str.lower)]
+            for s in sorted(found, key=lambda s: (s.lower(), s))]
 
 
 # ---------------------------------------------------------------------------

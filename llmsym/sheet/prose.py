@@ -27,7 +27,8 @@ _UNICODE.update({
     "‖": r"\ensuremath{\|}", "⊢": r"\ensuremath{\vdash}", "∑": r"\ensuremath{\sum}",
     "√": r"\ensuremath{\surd}", "∞": r"\ensuremath{\infty}", "→": r"\ensuremath{\to}",
     "ᵀ": r"\ensuremath{^{\top}}", "²": r"\ensuremath{^{2}}", "³": r"\ensuremath{^{3}}",
-    "…": r"\dots{}", "∈": r"\ensuremath{\in}", "∂": r"\ensuremath{\partial}",
+    "…": r"\dots{}", "ℓ": r"\ensuremath{\ell}", "∈": r"\ensuremath{\in}",
+    "∂": r"\ensuremath{\partial}",
 })
 
 
@@ -40,8 +41,14 @@ def prose(text: str) -> str:
     from pylatex.utils import escape_latex
 
     parts = _MATH.split(text or "")
-    return "".join(p if p.startswith("$") and p.endswith("$") else _unicode_math(escape_latex(p))
-                   for p in parts)
+    return "".join(breakable(p) if p.startswith("$") and p.endswith("$")
+                   else _unicode_math(escape_latex(p)) for p in parts)
+
+
+def breakable(math: str) -> str:
+    """Inline math that may break after its commas (a list such as $q_1, ..., q_d$ would
+    otherwise run past the column)."""
+    return math.replace(",", ",\\allowbreak{}") if "\\allowbreak" not in math else math
 
 
 def plain(text: str) -> str:

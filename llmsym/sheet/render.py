@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..resources import templates_dir
-from .prose import prose
+from .prose import breakable, prose
 
 
 def environment(folder: Path | None = None):
@@ -35,6 +35,7 @@ def environment(folder: Path | None = None):
     )
     env.filters["tex"] = lambda text: escape_latex(str(text))  # raw text such as an error
     env.filters["prose"] = prose
+    env.filters["breakable"] = breakable  # a list of symbols in math that may wrap
     env.filters["linkid"] = link_id
     return env
 

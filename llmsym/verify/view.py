@@ -277,13 +277,16 @@ def premise_view(p: Premise) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 
 
-def _where(claim: Claim, derivation: Derivation, symbols: set) -> list[dict[str, str]]:
+def _where(claim: Claim, derivation: Derivation, symbols: set) -> tuple[list[dict[str, str]], set]:
     """The definitions a reader needs: the claim's own ``where``, and every definition of this
-    derivation (not on the face itself) whose defined symbol appears in the statement."""
-    out = []
+    derivation (not on the face itself) whose defined symbol appears in the statement; with the
+    symbols those where-lines print (each needs a meaning too)."""
+    out, printed = [], set()
     for item in claim.where:
         latex = (definition_latex(item) if isinstance(item, Definition) else str(item))
         out.append({"latex": latex, "name": getattr(item, "name", "")})
+        if isinstance(item, Definition):
+            printed |= displayed_symbols(item.lhs) | displayed_symbols(item.rhs)
     keys = {symbol_key(s) for s in symbols}
     for d in derivation.definitions:
         if d.on_sheet or any(w.get("name") == d.name for w in out):
@@ -292,7 +295,8 @@ def _where(claim: Claim, derivation: Derivation, symbols: set) -> list[dict[str,
         head = lhs if isinstance(lhs, sp.Symbol) else None
         if head is not None and symbol_key(head) in keys:
             out.append({"latex": definition_latex(d), "name": d.name})
-    return out
+            printed |= displayed_symbols(d.lhs) | displayed_symbols(d.rhs)
+    return out, printed
 
 
 def definition_latex(d: Definition) -> str:
@@ -309,7 +313,8 @@ def _step_view(prev: Any, step: Step, index: int, part: str = "") -> dict[str, A
         "tactic": step.tactic,
         "stated": step.stated,
         "using": [to_latex(u.statement) if isinstance(u, Premise) and u.is_formula else
-                  (u.statement if isinstance(u, Premise) else f"({u.name})")
+                  (u.statement if isinstance(u, Premise)
+                   else r"(\text{%s})" % u.name.replace("_", r"\_"))  # a claim's name, as text
                   for u in step.using],
     }
     if step.induction is not None:
@@ -352,7 +357,8 @@ def claim_view(claim: Claim, derivation: Derivation, numbers: dict, notation: di
     for p in found:  # a citation prints "by (n.k)": no symbols
         if p.is_formula and p.kind is not PremiseKind.REFERENCE:
             symbols |= displayed_symbols(p.statement)
-    where = _where(claim, derivation, symbols)
+    where, printed = _where(claim, derivation, symbols)
+    symbols |= printed
     prev, steps = claim.start, []
     for offset, step in enumerate(claim.steps):
         steps.append(_step_view(prev, step, numbers[(claim.name, offset)]))
