@@ -97,7 +97,7 @@ exponent_bound = Claim(
         Step(exp(0), "$\\exp$ is increasing and $z_j - m \\le 0$", "monotone", rel="<="),
         Step(1, "$e^0 = 1$", "expand"),
     ),
-    note="Every term of the stable softmax lies in $(0, 1]$.", on_sheet=False,
+    note="Every term of the stable softmax lies in $(0, 1]$.", on_sheet=True,
 )
 
 denominator_bound = Claim(
@@ -111,7 +111,7 @@ denominator_bound = Claim(
         Step(1, "a sum of exponentials is non-negative", "nonneg", rel=">="),
     ),
     note="So the stable softmax never divides by a number below 1, and cannot produce 0/0.",
-    on_sheet=False,
+    on_sheet=True,
 )
 
 # --- Numeric checks ------------------------------------------------------------------

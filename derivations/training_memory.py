@@ -200,7 +200,8 @@ zero = tuple(Claim(f"zero{k}", TITLE[k], start=Z[k],
                    steps=(Step(END[k], "collect", "definition+expand"),),
                    note="Rajbhandari et al. 2020, section 5.1 and Figure 1: fp16 weights and "
                    "gradients, $K\\Psi$ bytes of optimizer state. Adam ($K = 12$): "
-                   + ADAM_NOTE[k] + ".")
+                   + ADAM_NOTE[k] + ".",
+                   on_sheet=k == 3)  # the face shows the fully sharded stage only
              for k in range(4))
 zero_adam = tuple(Claim(f"zero{k}_adam", f"ZeRO stage {k} with Adam", given=(ADAM,),
                         start=Z[k],

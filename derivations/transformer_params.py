@@ -239,7 +239,6 @@ PUBLISHED = {  # total parameters as reported for the released checkpoints
     "gpt2": 124_439_808,
     "llama-2-7b": 6_738_415_616,
     "llama-3-8b": 8_030_261_248,
-    "mistral-7b": 7_241_732_096,
     "tinyllama-1.1b": 1_100_048_384,
 }
 
@@ -255,7 +254,7 @@ def check_published(rng: np.random.Generator, formula) -> Measurement:
     # the presets pair [tied] with [learned]; random decoders separate every indicator
     worst = max(worst, _compare(rng, formula, 10, "params"))
     return Measurement(float(worst), len(PUBLISHED) + 10, 0.0,
-                       "N at the configs of GPT-2 small, Llama-2-7B, Llama-3-8B, Mistral-7B, "
+                       "N at the configs of GPT-2 small, Llama-2-7B, Llama-3-8B, "
                        "TinyLlama-1.1B vs their published totals, and at 10 random NumPy decoders "
                        "vs their arrays")
 
@@ -313,7 +312,7 @@ DERIVATION = Derivation(
                      claim="variants"),
         NumericCheck("published", check_published,
                      "$N$ reproduces the published totals: GPT-2 small 124,439,808; Llama-2-7B "
-                     "6,738,415,616; Llama-3-8B 8,030,261,248; Mistral-7B 7,241,732,096; "
+                     "6,738,415,616; Llama-3-8B 8,030,261,248; "
                      "TinyLlama-1.1B 1,100,048,384 (and the arrays of 10 random NumPy "
                      "decoders).", claim="total"),
     ),
@@ -326,7 +325,7 @@ DERIVATION = Derivation(
     sources=(
         "Radford et al. 2019 (GPT-2) and the Hugging Face config.json of each checkpoint "
         "(openai-community/gpt2, meta-llama/Llama-2-7b-hf, meta-llama/Meta-Llama-3-8B, "
-        "mistralai/Mistral-7B-v0.1, TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T).",
+        "TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T).",
         "Kaplan et al. 2020 (arXiv 2001.08361), section 2.1 and Table 1: $N$ excludes the "
         "vocabulary and position embeddings, $N \\approx 2 d_{model} n_{layer} (2 d_{attn} + "
         "d_{ff})$.",

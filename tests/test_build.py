@@ -92,7 +92,7 @@ def test_without_tex_nothing_is_claimed(tmp_path, monkeypatch):
 
 
 def test_pdf_names_every_derivation(built, full_report):
-    text = " ".join(pdftotext(built / "llmsym-cheatsheet.pdf").split())
+    text = " ".join(pdftotext(built / "llmsym-cheatsheet.pdf").replace("\u2019", "'").split())
     for d in full_report.derivations:
         words = max(d.title.split("$")[::2], key=len).strip()  # the longest stretch of prose
         assert " ".join(words.split()) in text, (d.id, words)
@@ -132,7 +132,7 @@ def test_latex_error_in_a_user_derivation_keeps_the_previous_pdf_twice(built, tm
         "import sympy as sp\nfrom llmsym.derivation import Claim, Derivation, Step\n"
         "x = sp.Symbol('x', real=True)\n"
         "DERIVATION = Derivation(id='bad-tex', title='Bad', topic='User',\n"
-        "    gloss='$\\\\undefinedmacro$', notation={x: 'a real number'},\n"
+        "    gloss='$\\\\undefinedmacro$',\n"  # x: the page-1 table's real number
         "    claims=(Claim('a', 'a', start=x, steps=(Step(x, 'same'),)),))\n"
     )
     for _ in range(2):

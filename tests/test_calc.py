@@ -24,7 +24,7 @@ from llmsym.reuse.calc import SOURCES, figures, load_model, table, workload
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLISHED = {"gpt2": 124_439_808, "llama-2-7b": 6_738_415_616, "llama-3-8b": 8_030_261_248,
-             "mistral-7b": 7_241_732_096, "tinyllama-1.1b": 1_100_048_384}
+             "mistral-7b-v0.1": 7_241_732_096, "tinyllama-1.1b": 1_100_048_384}
 KEYS = ("params", "active_params", "forward_flops", "forward_flops_causal", "decode_flops",
         "kv_cache_bytes", "training_flops_per_token", "weights_bytes",
         "training_state_bytes_adam_mixed", "attention_scores_bytes_per_layer",

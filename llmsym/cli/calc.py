@@ -24,10 +24,10 @@ from .output import Output
 @click.command("calc", context_settings={"help_option_names": ["-h", "--help"],
                                          "max_content_width": 100})
 @click.option("--preset", metavar="NAME", shell_complete=complete_presets,
-              help="A shipped model: llama3.1-8b, mixtral-8x7b, qwen2.5-7b-instruct, qwen3-8b, "
-                   "qwen3-30b-a3b, codegemma-7b-it, gemma-2-2b-it, phi-4, gpt2-large, "
-                   "falcon-7b-instruct, pythia-1b, deepseek-v3 (their Hugging Face configs); "
-                   "gpt2, llama-2-7b, llama-3-8b, mistral-7b, tinyllama-1.1b.")
+              help="A shipped model: llama3.1-8b, mistral-7b-v0.1, mixtral-8x7b, "
+                   "qwen2.5-7b-instruct, qwen3-8b, qwen3-30b-a3b, codegemma-7b-it, gemma-2-2b-it, "
+                   "phi-4, gpt2-large, falcon-7b-instruct, pythia-1b, deepseek-v3 (their Hugging "
+                   "Face configs); gpt2, llama-2-7b, llama-3-8b, tinyllama-1.1b.")
 @click.option("--config", "config_file", metavar="FILE.json",
               help="A Hugging Face config.json (model_type llama, mistral, mixtral, qwen2, "
                    "qwen2_moe, qwen3, qwen3_moe, gemma, gemma2, phi3, falcon, gpt_neox, olmo, "
