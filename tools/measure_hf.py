@@ -55,6 +55,7 @@ from pathlib import Path
 
 import torch
 import transformers
+from torch.overrides import TorchFunctionMode
 from torch.utils.flop_counter import FlopCounterMode
 from transformers import AutoConfig, AutoModelForCausalLM
 from transformers.cache_utils import get_layer_types_and_kwargs
@@ -258,6 +259,94 @@ def extrapolate(runs, s, fit_on, check_on, dense_full, moe_full, has_dense) -> d
     return result
 
 
+# --- MoE on the meta device: a stand-in routing ---------------------------------------------
+#
+# On the meta device the router runs (its product is counted) but its top-k indices have no
+# values, and the eager experts loop needs values (one_hot, nonzero, where). A forward pre-hook
+# on each experts module replaces only those indices by a concrete routing of the same shape
+# that sends every token to k distinct experts; the router's weights and the experts' own code
+# are transformers' own. Expert i multiplies the n_i rows routed to it, and sum_i n_i = k *
+# tokens for any routing with k distinct experts per token, so the products an experts module
+# executes (2 * n_i * d * w for each of its matrices) add up to the same total whatever the
+# routing. Two stand-ins that route differently must count identically (checked).
+
+ROUTINGS = ("cyclic", "random")
+
+
+def standin_routing(tokens: int, k: int, experts: int, scheme: str, seed: int = 0):
+    """(tokens, k) expert indices, k distinct per token: cyclic (token t to experts t*k + j
+    mod E, spreading evenly) or random (k experts drawn per token from a seeded generator)."""
+    if scheme == "cyclic":
+        index = (torch.arange(tokens)[:, None] * k + torch.arange(k)[None, :]) % experts
+    else:
+        gen = torch.Generator().manual_seed(seed)
+        index = torch.rand(tokens, experts, generator=gen).topk(k, dim=-1).indices
+    if any(len(set(row)) != k for row in index.tolist()):
+        raise SystemExit(f"stand-in routing {scheme!r} repeats an expert for some token")
+    return index
+
+
+class IndexOnMeta(TorchFunctionMode):
+    """``index_add_`` of meta rows into a meta tensor at a concrete CPU index (the stand-in
+    routing's token positions) is refused by torch as a device mix: move the index to meta.
+    Data movement only, not a matrix product: nothing FlopCounterMode counts changes."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if getattr(func, "__name__", "") == "index_add_":
+            args = tuple(a.to("meta") if isinstance(a, torch.Tensor) and a.device.type == "cpu"
+                         else a for a in args)
+        return func(*args, **(kwargs or {}))
+
+
+def route_by_standin(model, k: int, scheme: str, seen: list) -> list:
+    """Hook every experts module: its top-k indices become the stand-in routing (logged)."""
+
+    def hook(module, args):
+        hidden, index, weights = args
+        if {tuple(index.shape), tuple(weights.shape)} != {(hidden.shape[0], k)}:
+            raise SystemExit(f"router output of shape {tuple(index.shape)}, not (tokens, {k})")
+        routing = standin_routing(hidden.shape[0], k, module.num_experts, scheme, len(seen))
+        seen.append(routing.flatten().tolist())
+        return hidden, routing, weights
+
+    return [module.register_forward_pre_hook(hook) for name, module in model.named_modules()
+            if name.endswith("mlp.experts")]
+
+
+def measure_moe_meta(model, raw: dict, seqs) -> dict:
+    """The full-size MoE model on the meta device, once per stand-in routing; the counts of
+    the two must agree (else the routing changed them and the method is void)."""
+    k = raw["num_experts_per_tok"]
+    moe_layers = sum(1 for name, _ in model.named_modules() if name.endswith("mlp.experts"))
+    per_routing: dict[str, dict] = {}
+    for scheme in ROUTINGS:
+        seen: list = []
+        handles = route_by_standin(model, k, scheme, seen)
+        for s in seqs:
+            seen.clear()
+            with IndexOnMeta():
+                got = measure_once(model, s, "meta", raw["vocab_size"])
+            if len(seen) != 2 * moe_layers:  # prefill and decode step, every MoE layer
+                raise SystemExit(f"{len(seen)} routed calls, expected {2 * moe_layers}")
+            first = seen[0]
+            got["prefill_routing_first_moe_layer"] = dict(
+                experts_used=len(set(first)), token_slots=len(first),
+                max_slots_per_expert=max(first.count(e) for e in set(first)),
+                fingerprint=hash(tuple(first)) % 10**12)
+            per_routing[f"{scheme},s={s}"] = got
+        for h in handles:
+            h.remove()
+    for s in seqs:
+        a, b = (per_routing[f"{x},s={s}"] for x in ROUTINGS)
+        if a["prefill_routing_first_moe_layer"] == b["prefill_routing_first_moe_layer"]:
+            raise SystemExit(f"the two stand-ins routed alike at s={s}: no evidence either way")
+        for field in ("forward_flops", "attention_matmul_flops", "decode_flops",
+                      "kv_cache_bytes", "flops_by_op"):
+            if a[field] != b[field]:
+                raise SystemExit(f"{field} depends on the routing at s={s}")
+    return per_routing
+
+
 # --- one fixture --------------------------------------------------------------------------
 
 
@@ -309,7 +398,8 @@ def active(model, raw: dict) -> int | None:
     return count_params(model) - unused
 
 
-def measure_fixture(folder: Path, seqs, params_only: bool = False) -> dict:
+def measure_fixture(folder: Path, seqs, params_only: bool = False,
+                    moe_on_meta: bool = False) -> dict:
     raw = json.loads((folder / "config.json").read_text())
     started = time.time()
     config = hf_config(raw)
@@ -317,6 +407,7 @@ def measure_fixture(folder: Path, seqs, params_only: bool = False) -> dict:
     params, act = count_params(full), active(full, raw)
     per_layer_window = windows(raw, config)
     moe = raw["model_type"] in MOE_TYPES
+    on_cpu = moe and not moe_on_meta
     if params_only:
         return dict(family=folder.name, model_type=raw["model_type"], params=params,
                     active_params=act, results=None,
@@ -326,11 +417,16 @@ def measure_fixture(folder: Path, seqs, params_only: bool = False) -> dict:
                     "on a quiet machine)",
                     layer_windows=per_layer_window, seconds=round(time.time() - started, 1))
     results: dict[str, dict] = {}
-    detail = None
-    if moe:
+    detail = routed = None
+    if on_cpu:
         detail = measure_moe(raw, seqs)
         for s in seqs:
             results[str(s)] = dict(detail["per_seq"][s])
+    elif moe:
+        routed = measure_moe_meta(full, raw, seqs)
+        for s in seqs:
+            results[str(s)] = {k: v for k, v in routed[f"{ROUTINGS[0]},s={s}"].items()
+                               if k != "prefill_routing_first_moe_layer"}
     else:
         for s in seqs:
             got = measure_once(full, s, "meta", raw["vocab_size"])
@@ -342,8 +438,9 @@ def measure_fixture(folder: Path, seqs, params_only: bool = False) -> dict:
             r["forward_flops"], r["attention_matmul_flops"], s, per_layer_window, raw)
     return dict(
         family=folder.name,
-        dtype=str(CPU_DTYPE if moe else DTYPE).removeprefix("torch."),
-        device="cpu, reduced depth, extrapolated" if moe else "meta, full size",
+        dtype=str(CPU_DTYPE if on_cpu else DTYPE).removeprefix("torch."),
+        device=("cpu, reduced depth, extrapolated" if on_cpu else
+                "meta, full size, stand-in routing" if moe else "meta, full size"),
         model_type=raw["model_type"],
         params=params,
         active_params=act,
@@ -351,6 +448,10 @@ def measure_fixture(folder: Path, seqs, params_only: bool = False) -> dict:
         layer_windows=per_layer_window,
         results=results,
         moe_runs=detail and {k: v for k, v in detail.items() if k != "per_seq"},
+        standin_routings=routed and {
+            key: {f: v[f] for f in ("forward_flops", "decode_flops", "kv_cache_bytes",
+                                    "prefill_routing_first_moe_layer")}
+            for key, v in routed.items()},
         seconds=round(time.time() - started, 1),
     )
 
@@ -368,10 +469,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--print", action="store_true", help="print instead of writing")
     parser.add_argument("--params-only", action="store_true",
                         help="count parameters only (the MoE CPU runs of a huge model take long)")
+    parser.add_argument("--moe-on-meta", action="store_true",
+                        help="MoE models at full size on the meta device, the router's top-k "
+                        "indices replaced by stand-in routings (k distinct experts per token)")
     args = parser.parse_args(argv)
     torch.manual_seed(0)
     for folder in args.folders:
-        measured = measure_fixture(folder, args.seqs, args.params_only)
+        measured = measure_fixture(folder, args.seqs, args.params_only, args.moe_on_meta)
         measured["environment"] = environment()
         target = folder / "expected.json"
         if target.exists():  # hand-written citations survive a re-measurement
