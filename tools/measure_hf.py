@@ -42,6 +42,12 @@ bytes are fitted as an affine function of the layer counts (dense-prefix
 layers and MoE layers separately) from two or three depths, checked exactly
 at one more, and the shallowest depth is run with two seeds that must route
 differently and count identically.
+
+With ``--moe-on-meta`` an MoE model is measured like a dense one, at full size on
+the meta device; only the router's top-k indices (valueless there) are replaced
+by stand-in routings of the same shape, k distinct experts per token, which
+leaves every count unchanged (see ``measure_moe_meta``; checked against real
+routing by ``tools/check_meta_routing.py``). DeepSeek-V3 was measured so.
 """
 
 from __future__ import annotations
