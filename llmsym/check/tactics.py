@@ -112,8 +112,27 @@ def _multi_sum(body: Any, limits: tuple) -> Any:
     for term in sp.Add.make_args(body):
         inner = [f for f in sp.Mul.make_args(term) if f.free_symbols & variables]
         outer = [f for f in sp.Mul.make_args(term) if not f.free_symbols & variables]
-        parts.append(sp.Mul(*outer) * sp.Sum(sp.Mul(*inner), *new_limits))
+        separate = _separated(inner, new_limits)
+        parts.append(sp.Mul(*outer) * (separate if separate is not None
+                                       else sp.Sum(sp.Mul(*inner), *new_limits)))
     return sp.Add(*parts)
+
+
+def _separated(factors: list, limits: list) -> Any:
+    """``sum_i sum_j a_i b_j`` as ``(sum_i a_i)(sum_j b_j)`` when every factor names one index
+    and no bound names another index (else None); each single sum in canonical form."""
+    variables = [var for var, _, _ in limits]
+    if any((lo.free_symbols | hi.free_symbols) & set(variables) for _, lo, hi in limits):
+        return None
+    groups: dict[Any, list] = {var: [] for var in variables}
+    for f in factors:
+        names = f.free_symbols & set(variables)
+        if len(names) != 1:
+            return None
+        groups[names.pop()].append(f)
+    # an index no factor names counts its range: hi - lo + 1 (Karr's convention, as SymPy's)
+    return sp.Mul(*(sum_normal(sp.Sum(sp.Mul(*groups[var]), (var, lo, hi))) if groups[var]
+                    else hi - lo + 1 for var, lo, hi in limits))
 
 
 def merge_sums(expr: Any) -> Any:
