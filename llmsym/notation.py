@@ -15,6 +15,7 @@ exp(z[i])/Sum(exp(z[j]), (j, 1, n))
 from __future__ import annotations
 
 import functools
+import re
 
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
@@ -376,6 +377,22 @@ class terms(Notation):  # noqa: N801
         return out
 
 
+def _bracketed(text: str) -> bool:
+    r"""Whether ``text`` is one ``\left( ... \right)`` group as a whole.
+
+    >>> _bracketed(r"\left(a + b\right)"), _bracketed(r"\left(a\right) + \left(b\right)")
+    (True, False)
+    """
+    if not (text.startswith(r"\left(") and text.endswith(r"\right)")):
+        return False
+    depth = 0
+    for match in re.finditer(r"\\(left|right)(?![A-Za-z])", text):
+        depth += 1 if match.group(1) == "left" else -1
+        if depth == 0 and match.end() + 1 < len(text):
+            return False  # closed before the end: two groups
+    return True
+
+
 class factors(Notation):  # noqa: N801
     """A product printed in the order given (``factors(2, L, h, d, s)`` -> ``2 L h d s``)."""
 
@@ -387,7 +404,8 @@ class factors(Notation):  # noqa: N801
         parts = []
         for f in self.args:
             text = printer._print(f)
-            if isinstance(f, sp.Add) or getattr(f, "precedence", None) == PRECEDENCE["Add"]:
+            if (isinstance(f, sp.Add) or getattr(f, "precedence", None) == PRECEDENCE["Add"]) \
+                    and not _bracketed(text):  # a sum that prints its own brackets keeps one pair
                 text = r"\left(%s\right)" % text
             parts.append(text)
         return " ".join(parts)
