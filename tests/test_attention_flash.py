@@ -68,8 +68,8 @@ def test_both_schedules_with_their_updates_displayed(claims):
     assert any(p.startswith(r"U_{i + 1} = e^{{m}_{i} - {m}_{i + 1}} U_{i}") for p in premises)
     output = claims["fa2_output"]
     assert output["statement"] == (
-        r"\frac{U_{i}}{\ell_{i}} = \frac{\sum_{j=1}^{{n}_{i}} e^{{z}_{j}}"
-        r" {v}_{j}}{\sum_{j=1}^{{n}_{i}} e^{{z}_{j}}}")
+        r"\frac{U_{i}}{\ell_{i}} = \frac{\sum_{j=1}^{{\tilde{n}}_{i}} e^{{z}_{j}}"
+        r" {v}_{j}}{\sum_{j=1}^{{\tilde{n}}_{i}} e^{{z}_{j}}}")
     refs = {p["ref"] for p in output["premises"] if p["ref"]}
     assert refs == {"flash-attention:numerator", "flash-attention:normaliser"}
 
@@ -116,8 +116,7 @@ def test_the_face_follows_its_rules(result):
     face = face_of(result, IDS)
     assert face_problems(face) == []
     names = {e["name"] for e in face}
-    assert {"FlashAttention-2", "FlashAttention-1", "fa2_output", "schedules_agree",
-            "recompute", "grad_S", "rowsum", "io_upper"} <= names
+    assert {"fa2_output", "recompute"} <= names  # the 4-page face; Appendix A has the rest
 
 
 # --- Wrong steps are refused --------------------------------------------------------------------

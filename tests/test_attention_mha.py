@@ -41,7 +41,7 @@ def test_every_claim_is_proved_in_general(result):
         assert c["status"]["kind"] == "proved", (name, c["label"])
     assert not [s for s in d.steps if s.status.kind in (Kind.STATED, Kind.PROVED_FOR)]
     concat = claims["concat_heads"]
-    assert concat["on_sheet"]
+    assert not concat["on_sheet"]  # Appendix A: the face keeps the two definitions
     assert concat["statement"] == (r"\operatorname{Concat}(H_1, \dots, H_{h})\, W^O ="
                                    r" \sum_{i=1}^{h} H_{i} W^O_{i}")
     assert len(concat["where"]) == 2 and concat["premises"] == []
@@ -54,10 +54,12 @@ def test_definitions_on_the_face(result):
     assert face_problems(face) == []
     by_name = {e["name"]: e for e in face}
     assert by_name["scaled dot-product attention"]["statement"] == (
-        r"\operatorname{Attention}{\left(Q,K,V \right)} := \operatorname{softmax}\left("
-        r"\frac{Q K^\top}{\sqrt{d_{k}}}\right) V")
+        r"\operatorname{Attention}{\left(\mathbf{Q},\mathbf{K},\mathbf{V} \right)} :="
+        r" \operatorname{softmax}\left(\frac{\mathbf{Q} \mathbf{K}^\top}{\sqrt{d_{k}}}\right)"
+        r" \mathbf{V}")
     assert by_name["multi-head attention"]["statement"].startswith(
-        r"\operatorname{MultiHead}{\left(Q,K,V \right)} := \operatorname{Concat}")
+        r"\operatorname{MultiHead}{\left(\mathbf{Q},\mathbf{K},\mathbf{V} \right)} :="
+        r" \operatorname{Concat}")
 
 
 def test_a_split_that_skips_a_column_is_refused(mha):

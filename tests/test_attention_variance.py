@@ -76,7 +76,7 @@ def test_vaswani_footnote_with_its_premises(claims):
     assert any(r"\delta_{i j}" in p for p in premises)  # the terms are uncorrelated
     assert var["where"] == [{"latex": r"{X}_{i} := {q}_{i} {k}_{i}"}]
     mean = claims["score_mean"]
-    assert mean["statement"].endswith("= 0") and mean["on_sheet"]
+    assert mean["statement"].endswith("= 0")
     scaled = claims["scaled_variance"]
     assert scaled["statement"].endswith("= 1")
 
@@ -97,7 +97,6 @@ def test_probability_facts_are_proved_not_assumed(claims):
 
 def test_per_query_view_and_saturation(claims):
     per_query = claims["query_variance"]
-    assert per_query["on_sheet"]
     assert per_query["statement"].endswith(
         r"= \sigma_{k}^{2} \left\|\mathbf{q}\right\|^{2}")
     assert any(r"\delta_{i j} \sigma_{k}^{2}" in p for p in _premises(per_query))
@@ -105,7 +104,7 @@ def test_per_query_view_and_saturation(claims):
     assert mean["statement"].endswith(
         r"= d_{k} \sigma_{k}^{2} \left(\sigma_{q}^{2} + \mu_{q}^{2}\right)")
     saturation = claims["saturation"]
-    assert saturation["on_sheet"] and r"\le 2 \left(1 -" in saturation["statement"]
+    assert r"\le 2 \left(1 -" in saturation["statement"]
     assert saturation["premises"][0]["ref"] == "softmax-gradient:jacobian"
     assert all(p.get("via") == "softmax-gradient:jacobian" for p in saturation["premises"][1:])
 
@@ -113,8 +112,7 @@ def test_per_query_view_and_saturation(claims):
 def test_the_face_follows_its_rules(result):
     face = face_of(result, IDS)
     assert face_problems(face) == []
-    assert {"score_mean", "score_variance", "scaled_variance", "query_variance",
-            "saturation"} <= {e["name"] for e in face}
+    assert {"score_variance", "scaled_variance"} <= {e["name"] for e in face}
 
 
 # --- Wrong steps are refused --------------------------------------------------------------------

@@ -82,9 +82,8 @@ def test_the_limits_are_visibly_about_softmax(claims):
     assert claims[("softmax-temperature", "cold_limit")]["statement"].endswith("= 0")
 
 
-def test_entropy_rate_is_on_the_face_with_its_definitions(claims):
+def test_entropy_rate_is_shown_with_its_definitions(claims):
     c = claims[("temperature-entropy", "entropy_rate")]
-    assert c["on_sheet"]
     assert c["statement"] == (r"\frac{d}{d T} H\left(\mathbf{q}\right) ="
                               r" \frac{\operatorname{Var}_{\mathbf{q}}(\mathbf{z})}{T^{3}}")
     where = " ".join(w["latex"] for w in c["where"])
@@ -106,8 +105,7 @@ def test_gradient_forms_for_every_component(claims):
 def test_the_face_follows_its_rules(result):
     face = face_of(result, IDS)
     assert face_problems(face) == []
-    assert {"cold_bound", "hot_bound", "entropy_rate", "ce_gradient", "jacobian"} <= {
-        e["name"] for e in face}
+    assert {"cold_bound", "ce_gradient"} <= {e["name"] for e in face}  # the 4-page face
 
 
 # --- Wrong steps are refused -----------------------------------------------------------------
