@@ -29,10 +29,11 @@ class NumericMutants:
     caught: int = 0
     survivors: list[dict[str, Any]] = field(default_factory=list)
     untested: list[str] = field(default_factory=list)
+    equivalent: int = 0  # mutants the checker proves equal to the formula under its premises
 
     def to_json(self) -> dict[str, Any]:
         return {"total": self.total, "caught": self.caught, "survivors": self.survivors,
-                "untested": self.untested}
+                "untested": self.untested, "equivalent_skipped": self.equivalent}
 
 
 def numeric_mutants(loaded: Loaded, seed: int, sample: float = 1.0) -> NumericMutants:
@@ -55,14 +56,36 @@ def numeric_mutants(loaded: Loaded, seed: int, sample: float = 1.0) -> NumericMu
         for op, expr in found:
             if sample < 1.0 and rng.random() > sample:
                 continue
-            out.total += 1
             if caught(check, d, Formula(expr, f"mutant {op}"), seed):
+                out.total += 1
                 out.caught += 1
+            elif _equal_under_premises(d, check.claim, base.expr, expr, seed):
+                out.equivalent += 1  # e.g. a sum of probabilities replaced by 1 where sum p = 1
             else:
+                out.total += 1
                 out.survivors.append({"derivation": d.id, "check": check.name,
                                       "claim": check.claim, "operator": op,
                                       "formula": str(expr)[:300]})
     return out
+
+
+def _equal_under_premises(d: Any, claim: str, original: Any, mutant: Any, seed: int) -> bool:
+    """Whether the checker proves a mutated formula equal to the claim's own formula from the
+    claim's premises: no check can tell the two apart on inputs that meet those premises."""
+    from dataclasses import replace
+
+    from ..check.chain import Refuted, check_link, links
+    from ..derivation import Step
+
+    own = [ln for ln in links(d, seed) if ln.claim == claim and not ln.stated]
+    if not own:
+        return False
+    using = tuple(dict.fromkeys(u for ln in own for u in ln.step.using))
+    probe = replace(own[0], prev=original, step=Step(mutant, "the same formula", using=using))
+    try:
+        return not isinstance(check_link(probe, 30.0), (Refuted, str))
+    except Exception:  # a probe the checker cannot set up proves nothing
+        return False
 
 
 def mutation(opts: Options, sample: float = 1.0) -> dict[str, Any]:
@@ -117,5 +140,6 @@ def mutation(opts: Options, sample: float = 1.0) -> dict[str, Any]:
             num["caught"] += part["caught"]
             num["survivors"] += part["survivors"]
             num["untested"] += part["untested"]
+            num["equivalent_skipped"] += part["equivalent_skipped"]
     merged["by_operator"] = dict(sorted(merged["by_operator"].items()))
     return merged
