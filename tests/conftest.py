@@ -79,3 +79,12 @@ def user_folder(tmp_path: Path, files: dict[str, str]) -> Path:
     for name, source in files.items():
         (folder / name).write_text(textwrap.dedent(source))
     return folder
+
+
+def interruptible() -> None:
+    """For ``preexec_fn``: SIGINT as a terminal would deliver it. A shell that starts a job in the
+    background (``make test &``, some CI runners) ignores SIGINT in it, and a child inherits
+    that, so the signal tests would not test llmsym's own handling."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

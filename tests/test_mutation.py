@@ -38,7 +38,7 @@ def test_every_soundness_class_has_an_operator():
 
 def test_a_sample_of_mutants_is_all_caught():
     proc = subprocess.run(
-        [sys.executable, "-m", "llmsym", "mutate", "--sample", "0.12", "--json"],
+        [sys.executable, "-m", "llmsym", "mutate", "--sample", "0.06", "--json"],
         capture_output=True, text=True, cwd=ROOT, timeout=1800,
     )
     data = json.loads(proc.stdout)
@@ -72,7 +72,7 @@ DERIVATION = Derivation("lazy-check", "t", "Test", "", (c,),
     assert proc.returncode == 1
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1])  # seeds 2..20: test_no_false_alarms_on_many_seeds (slow)
 def test_no_false_alarms_on_other_seeds(seed, tmp_path_factory):
     from llmsym.verify.pipeline import Options, verify
 
@@ -82,6 +82,6 @@ def test_no_false_alarms_on_other_seeds(seed, tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", range(3, 21))
+@pytest.mark.parametrize("seed", range(2, 21))
 def test_no_false_alarms_on_many_seeds(seed, tmp_path_factory):
     test_no_false_alarms_on_other_seeds(seed, tmp_path_factory)

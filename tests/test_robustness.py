@@ -12,7 +12,7 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT, run_cli, user_folder
+from conftest import ROOT, interruptible, run_cli, user_folder
 
 BAD_CHECKS = '''
 import numpy as np
@@ -178,7 +178,8 @@ def test_interrupted_build_leaves_no_half_written_file(tmp_path):
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600"}
     proc = subprocess.Popen([sys.executable, "-m", "llmsym", "build", "--no-cache",
                              "--build-dir", str(tmp_path)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=interruptible)
     time.sleep(3.0)  # in the middle of checking
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)

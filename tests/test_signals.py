@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, user_folder
+from conftest import ROOT, interruptible, user_folder
 
 # Numeric checks that take a minute: two such files keep both workers busy when the signal comes.
 SLOW = """
@@ -87,7 +87,8 @@ def test_no_worker_survives_a_second_after_the_signal(sig, code, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "llmsym", "verify", "user-slow-1", "user-slow-2",
                              "--no-cache", "-j", "2", "--derivations", str(folder), "--build-dir",
                              str(tmp_path / "b")], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=interruptible)
     workers = _workers_of(proc, 2)
     os.kill(proc.pid, sig)
     out, err = proc.communicate(timeout=10)
@@ -146,7 +147,8 @@ def test_a_signal_during_latex_kills_it_and_leaves_no_folder(sig, tmp_path):
     tex.write_text(LOOP_TEX)  # TeX now loops until it is killed
     others = _tex_processes()
     proc = subprocess.Popen([sys.executable, "-c", COMPILE, str(tex)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=interruptible)
     assert proc.stdout.readline().strip() == "started"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (_tex_processes() - others):
@@ -169,7 +171,8 @@ def test_a_work_folder_left_by_kill_9_is_removed_by_the_next_compile(tmp_path):
     tex = tmp_path / "doc.tex"
     tex.write_text(LOOP_TEX)
     proc = subprocess.Popen([sys.executable, "-c", COMPILE, str(tex)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=interruptible)
     assert proc.stdout.readline().strip() == "started"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not list(tmp_path.glob(".latex-*")):
