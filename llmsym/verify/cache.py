@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +29,34 @@ def versions() -> dict[str, str]:
     """Versions of the libraries a result depends on (read without importing them)."""
     import platform
 
-    found = {"python": platform.python_version()}
-    for name in ("llmsym", "sympy", "numpy", "mpmath"):
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "unknown"
+    from .. import __version__
+
+    found = {"python": platform.python_version(), "llmsym": __version__}
+    for name in ("sympy", "numpy", "mpmath"):
+        found[name] = _dist_info_version(name) or _metadata_version(name)
     return found
+
+
+def _dist_info_version(name: str) -> str | None:
+    """The version in the name of the package's ``NAME-VERSION.dist-info`` folder beside it:
+    what ``importlib.metadata`` reads, without scanning every distribution (calc starts faster)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.origin:
+        return None
+    folder = Path(spec.origin).parent.parent
+    found = sorted(folder.glob(f"{name}-*.dist-info"))
+    return found[0].name[len(name) + 1:-len(".dist-info")] if len(found) == 1 else None
+
+
+def _metadata_version(name: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 @lru_cache(maxsize=1)
