@@ -32,7 +32,7 @@ from llmsym.derivation import (
     Result,
     Step,
 )
-from llmsym.notation import Named, Notation, factors, minus, sigmoid, terms, unfold
+from llmsym.notation import Named, Notation, factors, group, minus, sigmoid, terms, unfold
 
 # --- Notation --------------------------------------------------------------------------------
 
@@ -89,12 +89,6 @@ class silu(Notation):  # noqa: N801
         return r"\operatorname{SiLU}\left(%s\right)" % printer._print(self.args[0])
 
 
-class group(terms):  # noqa: N801
-    """A sum in the order given, in parentheses: a factor of ``factors`` (which parenthesises
-    only SymPy sums, not ``terms`` or ``minus``)."""
-
-    def _latex(self, printer):
-        return r"\left(%s\right)" % terms._latex(self, printer)
 
 
 # --- Symbols ---------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from llmsym.derivation import (
     Result,
     Step,
 )
-from llmsym.notation import Named, Notation, factors, terms, unfold
+from llmsym.notation import Named, Notation, factors, group, terms, unfold
 
 # --- Symbols -----------------------------------------------------------------
 # Named like the keywords of the exported functions; the compute-and-memory derivations
@@ -130,11 +130,6 @@ class minimum(Notation):  # noqa: N801
         return r"\min\left(%s, %s\right)" % tuple(printer._print(a) for a in self.args)
 
 
-class group(terms):  # noqa: N801
-    """A sum in the order given, in parentheses."""
-
-    def _latex(self, printer) -> str:
-        return r"\left(%s\right)" % terms._latex(self, printer)
 
 
 # --- Definitions -------------------------------------------------------------------

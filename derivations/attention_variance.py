@@ -46,6 +46,7 @@ from llmsym.notation import (
     Notation,
     deterministic,
     factors,
+    group,
     norm,
     softmax,
     terms,
@@ -71,11 +72,6 @@ def vector(name: str, bold: str, **assumptions) -> Vector:
     return Vector(Named(name, bold, **assumptions), **assumptions)
 
 
-class group(terms):  # noqa: N801
-    """A sum in the order given, in parentheses (a factor of a product)."""
-
-    def _latex(self, printer) -> str:
-        return r"\left(%s\right)" % terms._latex(self, printer)
 
 
 class dot(Notation):  # noqa: N801 - named like the operation it prints

@@ -52,7 +52,7 @@ from llmsym.derivation import (
     cite,
     induction_hypothesis,
 )
-from llmsym.notation import Named, Notation, factors, labelled, logsumexp, softmax, terms
+from llmsym.notation import Named, Notation, factors, group, labelled, logsumexp, softmax, terms
 
 # --- Symbols -------------------------------------------------------------------------------
 i = Symbol("i", integer=True, positive=True)  # block index (forward); query row (backward)
@@ -518,11 +518,6 @@ M_SP, M_LSE, A_flash = (Symbol(x, positive=True) for x in (
     r"M_{\mathrm{SP}}", r"M_{\mathrm{LSE}}", r"A_{\mathrm{flash}}"))
 
 
-class group(terms):  # noqa: N801 - the name kv-cache-memory prints its statement with
-    """A sum in the order given, in parentheses."""
-
-    def _latex(self, printer) -> str:
-        return r"\left(%s\right)" % terms._latex(self, printer)
 
 
 scores_cited = cite("kv-cache-memory:scores_bytes",

@@ -39,7 +39,7 @@ from llmsym.derivation import (
     induction_hypothesis,
 )
 from llmsym.notation import Expect as _Expect
-from llmsym.notation import Named, Notation, deterministic, factors, softmax, terms
+from llmsym.notation import Named, Notation, deterministic, factors, group, softmax, terms
 
 
 class Expect(_Expect):
@@ -65,12 +65,6 @@ phi_q = IndexedBase("phi_q", real=True)  # phi_q[f] = phi(q)_f (unfolded form on
 phi_k = IndexedBase("phi_k", real=True)  # phi_k[j, f] = phi(k_j)_f (unfolded form only)
 
 
-class group(terms):  # noqa: N801
-    """A sum in the order given, in parentheses: a factor of ``factors`` (which parenthesises
-    only SymPy sums, not ``terms``)."""
-
-    def _latex(self, printer):
-        return r"\left(%s\right)" % terms._latex(self, printer)
 
 
 # --- Notation: the softmax kernel --------------------------------------------------------------

@@ -27,7 +27,7 @@ from llmsym.derivation import (
     Result,
     Step,
 )
-from llmsym.notation import Named, Notation, factors, terms, unfold
+from llmsym.notation import Named, Notation, factors, group, terms, unfold
 
 # --- Symbols -----------------------------------------------------------------
 # The same names print the same way in every compute-and-memory derivation.
@@ -64,11 +64,6 @@ class KV(Notation):  # noqa: N801
         return r"M_{\mathrm{KV}}(%s)" % printer._print(self.args[0])
 
 
-class group(terms):  # noqa: N801
-    """A sum in the order given, in parentheses."""
-
-    def _latex(self, printer) -> str:
-        return r"\left(%s\right)" % terms._latex(self, printer)
 
 
 # --- Definitions -------------------------------------------------------------------

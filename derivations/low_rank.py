@@ -33,15 +33,7 @@ from llmsym.derivation import (
     Step,
     induction_hypothesis,
 )
-from llmsym.notation import Named, Notation, factors, minus, terms, unfold
-
-
-class group(terms):  # noqa: N801
-    """A sum in the order given, in parentheses (``factors`` parenthesises only SymPy sums)."""
-
-    def _latex(self, printer):
-        return r"\left(%s\right)" % terms._latex(self, printer)
-
+from llmsym.notation import Named, Notation, factors, group, minus, terms, unfold
 
 # --- Symbols ---------------------------------------------------------------------------------
 d_in = Named("d_in", r"d_{\mathrm{in}}", integer=True, positive=True)  # input width

@@ -30,7 +30,7 @@ from llmsym.derivation import (
     Step,
     cite,
 )
-from llmsym.notation import Named, factors, terms, unfold
+from llmsym.notation import Named, factors, group, terms, unfold
 
 # --- Symbols -----------------------------------------------------------------
 LATEX = {"gpu_memory": r"M_{\mathrm{GPU}}", "weight_bytes": r"B_{\mathrm{w}}",
@@ -59,11 +59,6 @@ MFU, C_palm = Symbol(r"\mathrm{MFU}", positive=True), Symbol(r"C_{\mathrm{PaLM}}
 C_tok = Symbol(r"C_{\mathrm{tok}}", positive=True)  # training-compute's per-token FLOPs
 
 
-class group(terms):  # noqa: N801
-    """A sum in the order given, in parentheses."""
-
-    def _latex(self, printer) -> str:
-        return r"\left(%s\right)" % terms._latex(self, printer)
 
 
 # --- Definitions -------------------------------------------------------------------

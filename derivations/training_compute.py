@@ -30,7 +30,7 @@ from llmsym.derivation import (
     Step,
     cite,
 )
-from llmsym.notation import Named, Notation, factors, minus, terms, unfold
+from llmsym.notation import Named, Notation, factors, group, minus, terms, unfold
 
 # --- Symbols -----------------------------------------------------------------
 # The same names print the same way in every compute-and-memory derivation.
@@ -69,11 +69,6 @@ class mm(Notation):  # noqa: N801 - read as "matrix multiply"
         return r"\mathcal{M}(%s)" % ", ".join(printer._print(a) for a in self.args)
 
 
-class group(terms):  # noqa: N801
-    """A sum in the order given, in parentheses."""
-
-    def _latex(self, printer) -> str:
-        return r"\left(%s\right)" % terms._latex(self, printer)
 
 
 # --- Premises ------------------------------------------------------------------

@@ -34,7 +34,7 @@ from llmsym.derivation import (
     Result,
     Step,
 )
-from llmsym.notation import Named, factors, terms, unfold
+from llmsym.notation import Named, factors, group, terms, unfold
 
 # --- Symbols -----------------------------------------------------------------
 LATEX = {"seq": "s", "batch": "b", "d_model": "d", "n_heads": "h", "n_kv_heads": "h_{kv}",
@@ -64,11 +64,6 @@ A_sel, A_full, M_peak = (Symbol(name, positive=True) for name in (
 Z = tuple(Symbol(rf"M_{{\mathrm{{ZeRO}}}}^{{({k})}}", positive=True) for k in range(4))
 
 
-class group(terms):  # noqa: N801
-    """A sum in the order given, in parentheses."""
-
-    def _latex(self, printer) -> str:
-        return r"\left(%s\right)" % terms._latex(self, printer)
 
 
 # --- Definitions -------------------------------------------------------------------

@@ -30,7 +30,7 @@ from llmsym.derivation import (
     Result,
     Step,
 )
-from llmsym.notation import Named, factors, terms, unfold
+from llmsym.notation import Named, factors, group, terms, unfold
 
 # --- Symbols -----------------------------------------------------------------
 # The same names print the same way in every compute-and-memory derivation.
@@ -60,11 +60,6 @@ N, N_layer, N_mat, N_ne = map(size, ("params", "layer_params", "matrix_params",
 ell = Symbol(r"\ell", integer=True, positive=True)  # layer index
 
 
-class group(terms):  # noqa: N801
-    """A sum in the order given, in parentheses."""
-
-    def _latex(self, printer) -> str:
-        return r"\left(%s\right)" % terms._latex(self, printer)
 
 
 # --- Premises ------------------------------------------------------------------

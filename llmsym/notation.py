@@ -377,6 +377,21 @@ class terms(Notation):  # noqa: N801
         return out
 
 
+
+class group(terms):  # noqa: N801
+    r"""A sum in the order given, in parentheses: a summand of a sum, or a factor.
+
+    >>> import sympy as sp
+    >>> from llmsym.latex import to_latex
+    >>> a, b = sp.symbols("a b")
+    >>> print(to_latex(group(b, a)))
+    \left(b + a\right)
+    """
+
+    def _latex(self, printer) -> str:
+        return r"\left(%s\right)" % terms._latex(self, printer)
+
+
 def _bracketed(text: str) -> bool:
     r"""Whether ``text`` is one ``\left( ... \right)`` group as a whole.
 
